@@ -1,10 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { saveStockKernel, stockKernelConfig, type WasmKernelFunc } from './common';
+import { conv2DBackpropFilter } from './conv2d_backprop_filter';
+
+/** A training kernel for the wasm backend: its name and implementation. */
+interface TrainingKernel {
+  name: string;
+  kernelFunc: WasmKernelFunc;
+}
+
+const KERNELS: readonly TrainingKernel[] = [
+  { name: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter },
+];
+
 /**
- * Registers the training kernels the stock wasm backend lacks or runs as slow scalar loops.
- * (Being implemented: see issue #2.)
+ * Names of the kernels {@link registerWasmTrainingKernels} registers on (or replaces in) the wasm
+ * backend.
+ */
+export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.name);
+
+const ours = new Set<tf.KernelFunc>(KERNELS.map((k) => k.kernelFunc as unknown as tf.KernelFunc));
+
+/**
+ * Registers the training kernels the stock wasm backend lacks or runs as slow scalar loops
+ * (Conv2DBackpropFilter, ...), keeping each stock kernel it replaces for its fast path and
+ * fallbacks. Touches only the 'wasm' backend; idempotent.
  *
- * @returns the names of the kernels registered or replaced.
+ * @returns the names of the kernels registered or replaced (all of them, also on a repeated call).
  * @internal
  */
 export function registerWasmTrainingKernels(): string[] {
-  return [];
+  const names: string[] = [];
+  for (const { name, kernelFunc } of KERNELS) {
+    const current = tf.getKernel(name, 'wasm');
+    if (current == null || !ours.has(current.kernelFunc)) {
+      saveStockKernel(name);
+      const original = stockKernelConfig(name);
+      if (current != null) tf.unregisterKernel(name, 'wasm');
+      const config: tf.KernelConfig = {
+        kernelName: name,
+        backendName: 'wasm',
+        kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      };
+      // The engine runs setupFunc on every backend (re)initialization: keep the stock one so the
+      // original kernel we fall back to stays bound to the current wasm module.
+      if (original?.setupFunc != null) config.setupFunc = original.setupFunc;
+      if (original?.disposeFunc != null) config.disposeFunc = original.disposeFunc;
+      tf.registerKernel(config);
+    }
+    names.push(name);
+  }
+  return names;
 }

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The arguments every wasm kernel function receives. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs?: tf.NamedAttrMap;
+}
+
+export type WasmKernelFunc = (args: WasmKernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * The kernel functions of the stock wasm backend, saved before any of them is replaced, so that
+ * replacements can call the original fast path (and other kernels can compose stock kernels without
+ * going through a replacement).
+ */
+const stock = new Map<string, tf.KernelConfig | null>();
+
+/** Saves the stock config of `name` if it was not saved yet (null when wasm has none). */
+export function saveStockKernel(name: string): void {
+  if (!stock.has(name)) stock.set(name, tf.getKernel(name, 'wasm') ?? null);
+}
+
+/** The stock wasm kernel config of `name` (saved before replacement), or undefined if none. */
+export function stockKernelConfig(name: string): tf.KernelConfig | undefined {
+  if (stock.has(name)) return stock.get(name) ?? undefined;
+  return tf.getKernel(name, 'wasm');
+}
+
+/** Runs the stock wasm kernel `name`; throws if wasm has none. */
+export function runStock(
+  name: string,
+  backend: BackendWasm,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
+  const config = stockKernelConfig(name);
+  if (config == null) throw new Error(`@mlship/tf: the wasm backend has no '${name}' kernel.`);
+  const out = (config.kernelFunc as unknown as WasmKernelFunc)({ inputs, backend, attrs });
+  return Array.isArray(out) ? out[0]! : out;
+}
+
+/** Releases an intermediate TensorInfo a kernel created (refcounted: aliases stay valid). */
+export function dispose(backend: BackendWasm, ...infos: (tf.TensorInfo | undefined)[]): void {
+  for (const info of infos) if (info != null) backend.disposeData(info.dataId);
+}
+
+/** Transposes `x` with the stock wasm Transpose kernel (a new TensorInfo the caller owns). */
+export function transpose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+  return runStock('Transpose', backend, { x }, { perm });
+}
+
+/** A view of a tensor's data on the wasm heap. Take views only after the last makeOutput call:
+ * allocating can grow the heap, which detaches earlier views. */
+export function heapF32(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** [top, bottom, left, right] padding of a computed conv/pool info. */
+export function pads(info: tf.backend_util.Conv2DInfo): [number, number, number, number] {
+  const p = info.padInfo;
+  return [p.top, p.bottom, p.left, p.right];
+}
