@@ -1,0 +1,289 @@
+import * as tf from '@tensorflow/tfjs';
+import { patchBatchNormalization } from './batchnorm';
+import { TfError, describeError } from './errors';
+import { registerWasmTrainingKernels } from './kernels/index';
+import { resolveFromAnchors } from './resolve';
+
+/** A backend mlship can run on. `tensorflow` is `@tensorflow/tfjs-node` (native libtensorflow). */
+export type Backend = 'tensorflow' | 'wasm' | 'cpu';
+
+/** What {@link initRuntime} may be asked for: a backend, or `auto` (best available). */
+export type BackendRequest = 'auto' | Backend;
+
+/** Options of {@link initRuntime}. */
+export interface RuntimeOptions {
+  /**
+   * The backend to use. `auto` (the default when neither this nor `MLSHIP_BACKEND` is set) picks
+   * `tensorflow` when `@tensorflow/tfjs-node` is installed and loads, else `wasm`, else `cpu`.
+   * `tfjs-node` is accepted as an alias of `tensorflow`.
+   */
+  backend?: BackendRequest | 'tfjs-node';
+  /** Environment to read `MLSHIP_BACKEND` from when `backend` is not given. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** What {@link initRuntime} set up. */
+export interface RuntimeInfo {
+  /** The backend now active. */
+  backend: Backend;
+  /** What was asked for (`auto`, or the explicit backend). */
+  requested: string;
+  /** Why this backend, in words (e.g. why tfjs-node was not used). */
+  reason: string;
+  /** The kernels mlship registered or replaced on this backend. */
+  kernels: string[];
+}
+
+const TFJS_NODE = '@tensorflow/tfjs-node';
+const BACKENDS: readonly string[] = ['auto', 'tensorflow', 'tfjs-node', 'wasm', 'cpu'];
+
+let current: { requested: BackendRequest; promise: Promise<RuntimeInfo> } | undefined;
+let lastInfo: RuntimeInfo | undefined;
+const kernelsByBackend = new Map<Backend, string[]>();
+
+/**
+ * Initialises TensorFlow.js for every mlship package: picks and readies the backend, registers
+ * mlship's wasm training kernels and applies the BatchNormalization fix
+ * ({@link patchBatchNormalization}).
+ *
+ * Idempotent and concurrency-safe: concurrent calls share one promise, and a call that asks for
+ * what is already set up returns the same result. A call with no explicit choice (`auto`) after
+ * the runtime is set up keeps the current backend; a later call explicitly asking for a
+ * different backend switches to it (tensors created on the old backend move lazily on read, as
+ * with `tf.setBackend`). Calls are serialised, so a switch never interleaves with another one.
+ *
+ * @param options - `backend` (default: `MLSHIP_BACKEND` from `env`, else `auto`) and `env`.
+ * @returns the active backend, what was requested, why, and the kernels mlship registered.
+ * @throws TfError `INVALID_OPTION` for an unknown backend name; `BACKEND_UNAVAILABLE` when an
+ *   explicitly requested backend is not installed or does not load (the message says how to get
+ *   it); `BACKEND_INIT_FAILED` when TensorFlow.js cannot initialise it.
+ * @example
+ * ```ts
+ * const info = await initRuntime();
+ * console.log(info.backend, info.reason); // "wasm", "auto: @tensorflow/tfjs-node not installed ...; using wasm (SIMD)"
+ * ```
+ */
+export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> {
+  let requested: BackendRequest;
+  let source: string;
+  try {
+    [requested, source] = parseRequest(options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (current !== undefined && (current.requested === requested || requested === 'auto')) {
+    return current.promise;
+  }
+  const previous = current?.promise.catch(() => undefined) ?? Promise.resolve(undefined);
+  const entry = {
+    requested,
+    promise: previous.then(() => setUp(requested, source)),
+  };
+  current = entry;
+  entry.promise.then(
+    (info) => {
+      lastInfo = info;
+    },
+    () => {
+      // A failed set-up is not cached: the next call tries again.
+      if (current === entry) current = undefined;
+    },
+  );
+  return entry.promise;
+}
+
+/**
+ * The result of the last successful {@link initRuntime}, or `undefined` before one completed.
+ *
+ * @returns the active runtime description, or undefined.
+ * @example
+ * ```ts
+ * const info = getRuntimeInfo();
+ * if (info === undefined) await initRuntime();
+ * ```
+ */
+export function getRuntimeInfo(): RuntimeInfo | undefined {
+  return lastInfo === undefined ? undefined : { ...lastInfo, kernels: [...lastInfo.kernels] };
+}
+
+function parseRequest(options: RuntimeOptions): [BackendRequest, string] {
+  const env = options.env ?? process.env;
+  let raw: string;
+  let source: string;
+  if (options.backend !== undefined) {
+    raw = String(options.backend);
+    source = 'options.backend';
+  } else if (env['MLSHIP_BACKEND'] !== undefined && env['MLSHIP_BACKEND'] !== '') {
+    raw = env['MLSHIP_BACKEND'].trim().toLowerCase();
+    source = `MLSHIP_BACKEND=${env['MLSHIP_BACKEND']}`;
+  } else {
+    return ['auto', 'default'];
+  }
+  if (!BACKENDS.includes(raw)) {
+    throw new TfError(
+      'INVALID_OPTION',
+      `Unknown backend ${JSON.stringify(raw)} (from ${source}); expected one of auto, tensorflow (alias tfjs-node), wasm, cpu`,
+      { data: { backend: raw, expected: BACKENDS } },
+    );
+  }
+  const request = (raw === 'tfjs-node' ? 'tensorflow' : raw) as BackendRequest;
+  return [request, source];
+}
+
+type Attempt =
+  { ok: true; detail: string } | { ok: false; missing: boolean; reason: string; cause?: unknown };
+
+async function setUp(requested: BackendRequest, source: string): Promise<RuntimeInfo> {
+  patchBatchNormalization();
+  if (requested === 'auto') {
+    const skipped: string[] = [];
+    for (const backend of ['tensorflow', 'wasm', 'cpu'] as const) {
+      const attempt = await tryBackend(backend);
+      if (attempt.ok) {
+        const prefix = skipped.length > 0 ? `auto: ${skipped.join('; ')}; ` : 'auto: ';
+        return finish(backend, requested, `${prefix}using ${attempt.detail}`);
+      }
+      skipped.push(attempt.reason);
+    }
+    throw new TfError(
+      'BACKEND_INIT_FAILED',
+      `No TensorFlow.js backend could be initialised: ${skipped.join('; ')}`,
+      {
+        data: { backend: 'auto' },
+      },
+    );
+  }
+  const attempt = await tryBackend(requested);
+  if (!attempt.ok) {
+    const how =
+      requested === 'tensorflow'
+        ? `install it with \`npm install ${TFJS_NODE}@${tf.version.tfjs}\` (its install script downloads libtensorflow, so it needs network access), or ask for backend 'wasm' or 'auto'`
+        : `reinstall @mlship/tf's dependencies (@tensorflow/tfjs@${tf.version.tfjs}, @tensorflow/tfjs-backend-wasm), or ask for backend 'cpu' or 'auto'`;
+    throw new TfError(
+      attempt.missing ? 'BACKEND_UNAVAILABLE' : 'BACKEND_INIT_FAILED',
+      `Backend '${requested}' was requested (${source}) but ${attempt.reason}; ${how}`,
+      { cause: attempt.cause, data: { backend: requested } },
+    );
+  }
+  return finish(requested, requested, `requested by ${source}; using ${attempt.detail}`);
+}
+
+function finish(backend: Backend, requested: BackendRequest, reason: string): RuntimeInfo {
+  let kernels = kernelsByBackend.get(backend);
+  if (kernels === undefined) {
+    // Registration is global in the tfjs kernel registry; doing it once per process avoids
+    // tfjs's "already registered" warnings when the runtime switches back and forth.
+    kernels = backend === 'wasm' ? registerWasmTrainingKernels() : [];
+    kernelsByBackend.set(backend, kernels);
+  }
+  return { backend, requested, reason, kernels: [...kernels] };
+}
+
+async function tryBackend(backend: Backend): Promise<Attempt> {
+  switch (backend) {
+    case 'tensorflow':
+      return tryTensorflow();
+    case 'wasm':
+      return tryWasm();
+    case 'cpu':
+      return activate('cpu', 'cpu (pure JavaScript, slowest)');
+  }
+}
+
+async function activate(backend: Backend, detail: string): Promise<Attempt> {
+  try {
+    const ok = await tf.setBackend(backend);
+    if (!ok)
+      return { ok: false, missing: false, reason: `tf.setBackend('${backend}') returned false` };
+    await tf.ready();
+    return { ok: true, detail };
+  } catch (e) {
+    return {
+      ok: false,
+      missing: false,
+      reason: `${backend} failed to initialise (${describeError(e)})`,
+      cause: e,
+    };
+  }
+}
+
+async function tryTensorflow(): Promise<Attempt> {
+  if (
+    tf.findBackendFactory('tensorflow') === null ||
+    tf.findBackendFactory('tensorflow') === undefined
+  ) {
+    const resolved = resolveFromAnchors(TFJS_NODE);
+    if (!resolved.ok) {
+      return {
+        ok: false,
+        missing: true,
+        reason: `${TFJS_NODE} not installed (${describeError(resolved.error)})`,
+        cause: resolved.error,
+      };
+    }
+    // tfjs-node registers itself into the @tensorflow/tfjs it resolves; a different copy or
+    // version would register into another engine (or crash), so check before loading it.
+    try {
+      const nodeTfjs = resolved.require('@tensorflow/tfjs/package.json') as { version?: string };
+      const fromNode = resolved.require.resolve('@tensorflow/tfjs', { paths: [resolved.path] });
+      if (nodeTfjs.version !== undefined && nodeTfjs.version !== tf.version.tfjs) {
+        return {
+          ok: false,
+          missing: true,
+          reason: `${TFJS_NODE} at ${resolved.path} uses @tensorflow/tfjs ${nodeTfjs.version} (${fromNode}) but mlship uses ${tf.version.tfjs}`,
+        };
+      }
+    } catch {
+      // tfjs-node's own dependency check below will report a broken install.
+    }
+    try {
+      resolved.require(TFJS_NODE);
+    } catch (e) {
+      return {
+        ok: false,
+        missing: true,
+        reason: `${TFJS_NODE} is installed (${resolved.path}) but failed to load (${describeError(e)})`,
+        cause: e,
+      };
+    }
+    if (!tf.findBackendFactory('tensorflow')) {
+      return {
+        ok: false,
+        missing: true,
+        reason: `${TFJS_NODE} loaded but registered its backend with another copy of @tensorflow/tfjs (need exactly ${tf.version.tfjs}, deduplicated)`,
+      };
+    }
+  }
+  return activate('tensorflow', `tensorflow (${TFJS_NODE}, native libtensorflow)`);
+}
+
+async function tryWasm(): Promise<Attempt> {
+  if (!tf.findBackendFactory('wasm')) {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+    } catch (e) {
+      return {
+        ok: false,
+        missing: true,
+        reason: `@tensorflow/tfjs-backend-wasm failed to load (${describeError(e)})`,
+        cause: e,
+      };
+    }
+  }
+  const attempt = await activate('wasm', 'wasm');
+  if (!attempt.ok) return attempt;
+  const simd = await flag('WASM_HAS_SIMD_SUPPORT');
+  const threads = await flag('WASM_HAS_MULTITHREAD_SUPPORT');
+  return {
+    ok: true,
+    detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single thread'})`,
+  };
+}
+
+async function flag(name: string): Promise<boolean> {
+  try {
+    return Boolean(await tf.env().getAsync(name));
+  } catch {
+    return false;
+  }
+}
