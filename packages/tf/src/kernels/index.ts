@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { saveStockKernel, stockKernelConfig, type WasmKernelFunc } from './common';
+import {
+  saveStockKernel,
+  stockKernelConfig,
+  type WasmKernelArgs,
+  type WasmKernelFunc,
+} from './common';
 import { conv2DBackpropFilter } from './conv2d_backprop_filter';
+import { conv2DBackpropInput } from './conv2d_backprop_input';
 
 /** A training kernel for the wasm backend: its name and implementation. */
 interface TrainingKernel {
@@ -8,8 +14,21 @@ interface TrainingKernel {
   kernelFunc: WasmKernelFunc;
 }
 
+/** Calls the stock wasm kernel `name` (saved before it was replaced). */
+function stockFunc(name: string): (args: WasmKernelArgs) => tf.TensorInfo {
+  return (args) => {
+    const config = stockKernelConfig(name);
+    if (config == null) throw new Error(`@mlship/tf: the wasm backend has no stock '${name}'.`);
+    return (config.kernelFunc as unknown as WasmKernelFunc)(args) as tf.TensorInfo;
+  };
+}
+
 const KERNELS: readonly TrainingKernel[] = [
   { name: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter },
+  {
+    name: 'Conv2DBackpropInput',
+    kernelFunc: (args) => conv2DBackpropInput(args, stockFunc('Conv2DBackpropInput')),
+  },
 ];
 
 /**

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackends, maxErr, on, runKernelOn, seeded, wasmDataIds } from './test_utils';
+
+type Pad = 'same' | 'valid' | number[][];
+// x shape (NHWC), filter [fH, fW, outChannels], strides, pad
+const cases: [number[], [number, number, number], number | [number, number], Pad][] = [
+  [[1, 5, 5, 1], [3, 3, 1], 1, 'same'],
+  [[2, 7, 6, 3], [3, 2, 4], 2, 'same'],
+  [[2, 7, 7, 3], [3, 3, 2], 2, 'valid'],
+  [[2, 8, 8, 2], [3, 3, 2], 2, 'valid'], // the last input row/col gets no gradient
+  [[3, 9, 8, 4], [5, 3, 6], 1, 'valid'],
+  [[2, 6, 6, 3], [1, 1, 5], 2, 'same'],
+  [[1, 10, 9, 2], [4, 4, 3], 2, 'same'],
+  [[2, 9, 7, 3], [3, 3, 4], [1, 2], 'same'],
+  [[4, 12, 12, 8], [3, 3, 16], 1, 'same'],
+  [
+    [2, 7, 6, 2],
+    [3, 3, 3],
+    1,
+    [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  ],
+  [
+    [2, 7, 6, 2],
+    [3, 3, 3],
+    1,
+    [
+      [0, 0],
+      [3, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  ], // pad > filter: stock fallback
+];
+
+const TOL = 'max|wasm - cpu| <= 1e-4 * max|cpu| + 1e-5';
+
+function bound(scale: number): number {
+  return 1e-4 * scale + 1e-5;
+}
+
+describe('Conv2DBackpropInput on wasm', () => {
+  beforeAll(initBackends);
+
+  it.each(cases)(`x %j filter %j strides %j pad %j: ${TOL}`, async (xShape, f, strides, pad) => {
+    const [n, h, w, ci] = xShape as [number, number, number, number];
+    const filterShape: [number, number, number, number] = [f[0], f[1], ci, f[2]];
+    const dyShape = tf.backend_util.computeConv2DInfo(
+      [n, h, w, ci],
+      filterShape,
+      strides,
+      1,
+      pad as 'same',
+    ).outShape;
+    const filter = {
+      shape: filterShape,
+      values: seeded(
+        filterShape.reduce((a, b) => a * b),
+        1,
+      ),
+    };
+    const dy = {
+      shape: dyShape,
+      values: seeded(
+        dyShape.reduce((a, b) => a * b),
+        2,
+      ),
+    };
+    const attrs = { strides, pad, dataFormat: 'NHWC', inputShape: xShape };
+    const [ref] = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    const [got] = await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    expect(got!.shape).toEqual(xShape);
+    const { err, scale } = maxErr(got!.values, ref!.values);
+    expect(scale).toBeGreaterThan(0);
+    expect(err).toBeLessThanOrEqual(bound(scale));
+  });
+
+  it(`NCHW matches cpu: ${TOL}`, async () => {
+    const filter = { shape: [3, 3, 3, 4], values: seeded(3 * 3 * 3 * 4, 3) };
+    const dy = { shape: [2, 4, 4, 3], values: seeded(2 * 4 * 4 * 3, 4) };
+    const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 3, 7, 6] };
+    const [ref] = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    const [got] = await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    expect(got!.shape).toEqual([2, 3, 7, 6]);
+    const { err, scale } = maxErr(got!.values, ref!.values);
+    expect(err).toBeLessThanOrEqual(bound(scale));
+  });
+
+  it(`tf.grad of conv2d with respect to x matches cpu: ${TOL}`, async () => {
+    const xv = seeded(2 * 9 * 9 * 3, 5);
+    const fv = seeded(3 * 3 * 3 * 4, 6);
+    const g = () => {
+      const x = tf.tensor4d(xv, [2, 9, 9, 3]);
+      const filter = tf.tensor4d(fv, [3, 3, 3, 4]);
+      return tf.grad((a: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, filter, 2, 'same')
+          .square()
+          .sum(),
+      )(x);
+    };
+    const ref = await on('cpu', g);
+    const got = await on('wasm', g);
+    const { err, scale } = maxErr(got[0]!.values, ref[0]!.values);
+    expect(err).toBeLessThanOrEqual(bound(scale));
+  });
+
+  it('leaks no tensors or wasm buffers', async () => {
+    await tf.setBackend('wasm');
+    const filter = tf.tensor4d(seeded(3 * 3 * 3 * 4, 7), [3, 3, 3, 4]);
+    const dy = tf.tensor4d(seeded(2 * 3 * 3 * 4, 8), [2, 3, 3, 4]);
+    const dyNCHW = tf.tensor4d(seeded(2 * 3 * 3 * 4, 9), [2, 4, 3, 3]);
+    const run = (dataFormat: string, shape: number[]) =>
+      (
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy: dataFormat === 'NHWC' ? dy : dyNCHW, filter },
+            { strides: 2, pad: 'valid', dataFormat, inputShape: shape },
+          ) as tf.Tensor
+      ).dispose();
+    run('NHWC', [2, 8, 8, 3]);
+    const before = { ...tf.memory(), ids: wasmDataIds() };
+    for (let i = 0; i < 3; i++) {
+      run('NHWC', [2, 8, 8, 3]);
+      run('NCHW', [2, 3, 8, 8]);
+    }
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(wasmDataIds()).toBe(before.ids);
+    tf.dispose([filter, dy, dyNCHW]);
+  });
+});

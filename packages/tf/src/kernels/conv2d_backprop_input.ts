@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import { dispose, heapF32, runStock, transpose, type WasmKernelArgs } from './common';
+
+/**
+ * Conv2DBackpropInput (dx of a 2-D convolution) for wasm, whose stock kernel is a scalar loop.
+ *
+ * dx is a stride-1 convolution, run on the stock XNNPACK Conv2D, of dy (zero-dilated by the
+ * forward stride when it is > 1) with the filter flipped spatially and its in/out channels swapped:
+ *   dx = conv2d(dilate(dy), w'[a, b, co, ci] = w[fH-1-a, fW-1-b, ci, co],
+ *               padding [fH-1-pT, H-1+pT-(oH-1)*sH] x [fW-1-pL, W-1+pL-(oW-1)*sW]).
+ * Paddings that would be negative (only possible with explicit pads larger than the filter) fall
+ * back to the stock kernel.
+ */
+export function conv2DBackpropInput(
+  { inputs, backend, attrs }: WasmKernelArgs,
+  stockKernel: (args: WasmKernelArgs) => tf.TensorInfo,
+): tf.TensorInfo {
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    inputShape: [number, number, number, number];
+  };
+  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    format,
+  );
+  const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
+  const { inHeight: H, inWidth: W, outHeight: oH, outWidth: oW } = info;
+  const { batchSize: n, inChannels: ci, outChannels: co } = info;
+  const { top, left } = info.padInfo;
+  const padT = fH - 1 - top;
+  const padL = fW - 1 - left;
+  const padB = H - 1 + top - (oH - 1) * sH;
+  const padR = W - 1 + left - (oW - 1) * sW;
+  if (padT < 0 || padL < 0 || padB < 0 || padR < 0 || filter.dtype !== 'float32') {
+    return stockKernel({ inputs, backend, attrs });
+  }
+  const channelsLast = info.dataFormat === 'channelsLast';
+
+  // dy as NHWC, zero-dilated by the stride.
+  let dyIn = channelsLast ? dy : transpose(backend, dy, [0, 2, 3, 1]);
+  if (sH > 1 || sW > 1) {
+    const dH = (oH - 1) * sH + 1;
+    const dW = (oW - 1) * sW + 1;
+    const dilated = backend.makeOutput([n, dH, dW, co], 'float32');
+    const src = heapF32(backend, dyIn);
+    const dst = heapF32(backend, dilated);
+    dst.fill(0);
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < oH; i++) {
+        for (let j = 0; j < oW; j++) {
+          const s = ((b * oH + i) * oW + j) * co;
+          dst.set(src.subarray(s, s + co), ((b * dH + i * sH) * dW + j * sW) * co);
+        }
+      }
+    }
+    if (dyIn !== dy) dispose(backend, dyIn);
+    dyIn = dilated;
+  }
+
+  // w'[a, b, o, i] = w[fH-1-a, fW-1-b, i, o]
+  const flipped = backend.makeOutput([fH, fW, co, ci], 'float32');
+  {
+    const w = heapF32(backend, filter);
+    const wf = heapF32(backend, flipped);
+    for (let a = 0; a < fH; a++) {
+      for (let b = 0; b < fW; b++) {
+        const s = ((fH - 1 - a) * fW + (fW - 1 - b)) * ci * co;
+        const d = (a * fW + b) * co * ci;
+        for (let i = 0; i < ci; i++) {
+          for (let o = 0; o < co; o++) wf[d + o * ci + i] = w[s + i * co + o]!;
+        }
+      }
+    }
+  }
+
+  const dx = runStock(
+    'Conv2D',
+    backend,
+    { x: dyIn, filter: flipped },
+    {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [padT, padB],
+        [padL, padR],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    },
+  );
+  dispose(backend, flipped);
+  if (dyIn !== dy) dispose(backend, dyIn);
+  if (channelsLast) return dx;
+  const dxT = transpose(backend, dx, [0, 3, 1, 2]);
+  dispose(backend, dx);
+  return dxT;
+}
