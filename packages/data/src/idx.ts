@@ -154,7 +154,8 @@ export function parseIdx(bytes: Uint8Array, name: string, options: ParseIdxOptio
       },
     );
   }
-  return { dims, data: buf.slice(headerLength, expectedLength) };
+  // Copy (Buffer#slice would be a view into a possibly pooled buffer): the dataset owns its memory.
+  return { dims, data: new Uint8Array(buf.subarray(headerLength, expectedLength)) };
 }
 
 /** Options of {@link loadIdx}. */
