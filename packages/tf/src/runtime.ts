@@ -185,8 +185,14 @@ async function tryBackend(backend: Backend): Promise<Attempt> {
       return tryTensorflow();
     case 'wasm':
       return tryWasm();
-    case 'cpu':
-      return activate('cpu', 'cpu (pure JavaScript, slowest)');
+    case 'cpu': {
+      const attempt = await activate('cpu', 'cpu (pure JavaScript, slowest)');
+      // tfjs-backend-cpu prints a "install tfjs-node" banner on first use in Node; mlship reports
+      // the same advice in RuntimeInfo.reason instead (libraries do not print).
+      const cpu = tf.backend() as unknown as { firstUse?: boolean };
+      if (attempt.ok && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
+      return attempt;
+    }
   }
 }
 
