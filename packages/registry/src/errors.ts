@@ -1,0 +1,93 @@
+/** Every failure @mlship/registry reports, as a stable machine-readable code. */
+export type RegistryErrorCode =
+  | 'INVALID_NAME'
+  | 'INVALID_REF'
+  | 'INVALID_OPTION'
+  | 'NOT_A_REPOSITORY'
+  | 'NOT_A_MODEL_DIR'
+  | 'MODEL_FILE_MISSING'
+  | 'MODEL_FILE_MISMATCH'
+  | 'MODEL_NOT_FOUND'
+  | 'VERSION_NOT_FOUND'
+  | 'STAGE_NOT_ASSIGNED'
+  | 'INTEGRITY_ERROR'
+  | 'DEST_EXISTS'
+  | 'LOCK_TIMEOUT'
+  | 'REF_CONFLICT'
+  | 'REMOTE_FAILED'
+  | 'REMOTE_AUTH_FAILED'
+  | 'REMOTE_REJECTED'
+  | 'DIVERGED';
+
+/** Optional structured context attached to a {@link RegistryError}. */
+export interface RegistryErrorData {
+  /** A file or directory path involved in the failure. */
+  path?: string;
+  /** The model name, version ref, tag or git ref involved. */
+  ref?: string;
+  /** Anything else worth a machine reading. */
+  [key: string]: unknown;
+}
+
+/**
+ * The one error class of @mlship/registry. `code` says what went wrong, `data` carries the
+ * offending path or ref, `cause` keeps the underlying error (an fs or isomorphic-git error).
+ *
+ * @example
+ * ```ts
+ * try { await registry.resolve('cnn@v9'); }
+ * catch (e) { if (isRegistryError(e) && e.code === 'VERSION_NOT_FOUND') console.error(e.message); }
+ * ```
+ */
+export class RegistryError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: RegistryErrorCode;
+  /** Structured context (path, ref, ...). */
+  readonly data: RegistryErrorData | undefined;
+
+  /**
+   * @param code - what went wrong
+   * @param message - names the bad value and what was expected
+   * @param options - `cause` (the underlying error) and `data`
+   */
+  constructor(
+    code: RegistryErrorCode,
+    message: string,
+    options: { cause?: unknown; data?: RegistryErrorData } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RegistryError';
+    this.code = code;
+    this.data = options.data;
+  }
+
+  /** A plain JSON form (name, code, message, data) for logs and HTTP bodies. */
+  toJSON(): { name: string; code: RegistryErrorCode; message: string; data?: RegistryErrorData } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.data === undefined ? {} : { data: this.data }),
+    };
+  }
+}
+
+/**
+ * Type guard for {@link RegistryError}, also true for errors from another copy of the package.
+ *
+ * @param e - anything caught
+ * @returns whether `e` is a RegistryError
+ * @example
+ * ```ts
+ * if (isRegistryError(e) && e.code === 'INTEGRITY_ERROR') alarm();
+ * ```
+ */
+export function isRegistryError(e: unknown): e is RegistryError {
+  return (
+    e instanceof RegistryError ||
+    (typeof e === 'object' &&
+      e !== null &&
+      (e as { name?: unknown }).name === 'RegistryError' &&
+      'code' in e)
+  );
+}

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import * as git from 'isomorphic-git';
+import type { FsAdapter } from './fs.js';
+
+/** Author / committer / tagger identity written into commits and tags. */
+export interface Identity {
+  /** Display name, e.g. `mlship`. */
+  name: string;
+  /** E-mail, e.g. `mlship@localhost`. */
+  email: string;
+}
+
+/** @internal A tree entry as git stores it. */
+export interface TreeEntry {
+  mode: '100644' | '100755' | '40000' | '120000' | '160000';
+  name: string;
+  oid: string;
+}
+
+const enc = new TextEncoder();
+
+/** @internal git's sha1 of an object: `sha1("<type> <len>\0" + content)`. */
+export function gitObjectId(type: string, content: Uint8Array): string {
+  const h = createHash('sha1');
+  h.update(`${type} ${content.length}\0`);
+  h.update(content);
+  return h.digest('hex');
+}
+
+/** @internal `Name <email> <seconds> +0000` (registry times are always written in UTC). */
+export function personLine(who: Identity, when: Date): string {
+  const clean = (s: string): string => s.replace(/[<>\n]/g, '').trim();
+  return `${clean(who.name)} <${clean(who.email)}> ${Math.floor(when.getTime() / 1000)} +0000`;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+function treeSortKey(e: TreeEntry): string {
+  return e.mode === '40000' ? `${e.name}/` : e.name;
+}
+
+/**
+ * @internal Writes loose git objects crash-safely: each object is deflated into a `tmp_obj_*`
+ * file in its fan-out directory and renamed into place (git itself does the same, and fsck
+ * ignores `tmp_obj_*`). isomorphic-git's writeBlob/writeTree write the final name in place, so a
+ * SIGKILL mid-write would leave a corrupt object that fsck --strict rejects and that later writes
+ * would skip because the file exists.
+ */
+export class ObjectWriter {
+  /** Bytes of loose object files this writer created (for storage measurements). */
+  bytesWritten = 0;
+  /** Number of objects this writer created. */
+  objectsWritten = 0;
+
+  constructor(
+    private readonly fsa: FsAdapter,
+    private readonly gitdir: string,
+    private readonly cache: object,
+  ) {}
+
+  async has(oid: string): Promise<boolean> {
+    if (await this.fsa.exists(`${this.gitdir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`))
+      return true;
+    try {
+      await git.readObject({
+        fs: this.fsa.fs,
+        gitdir: this.gitdir,
+        oid,
+        format: 'deflated',
+        cache: this.cache,
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async write(type: 'blob' | 'tree' | 'commit' | 'tag', content: Uint8Array): Promise<string> {
+    const oid = gitObjectId(type, content);
+    if (await this.has(oid)) return oid;
+    const header = enc.encode(`${type} ${content.length}\0`);
+    const full = new Uint8Array(header.length + content.length);
+    full.set(header, 0);
+    full.set(content, header.length);
+    const deflated = deflateSync(full, { level: 1 });
+    const dir = `${this.gitdir}/objects/${oid.slice(0, 2)}`;
+    await this.fsa.writeAtomic(`${dir}/${oid.slice(2)}`, deflated, dir, 'tmp_obj_');
+    this.bytesWritten += deflated.length;
+    this.objectsWritten += 1;
+    return oid;
+  }
+
+  blob(data: Uint8Array): Promise<string> {
+    return this.write('blob', data);
+  }
+
+  tree(entries: readonly TreeEntry[]): Promise<string> {
+    const sorted = [...entries].sort((a, b) => {
+      const ka = treeSortKey(a);
+      const kb = treeSortKey(b);
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    const parts: Uint8Array[] = [];
+    for (const e of sorted) {
+      parts.push(enc.encode(`${e.mode} ${e.name}\0`), hexToBytes(e.oid));
+    }
+    return this.write('tree', Buffer.concat(parts));
+  }
+
+  commit(c: {
+    tree: string;
+    parents: readonly string[];
+    author: string;
+    committer: string;
+    message: string;
+  }): Promise<string> {
+    const lines = [
+      `tree ${c.tree}`,
+      ...c.parents.map((p) => `parent ${p}`),
+      `author ${c.author}`,
+      `committer ${c.committer}`,
+    ];
+    const message = c.message.endsWith('\n') ? c.message : `${c.message}\n`;
+    return this.write('commit', enc.encode(`${lines.join('\n')}\n\n${message}`));
+  }
+
+  tag(t: {
+    object: string;
+    type: 'commit';
+    tag: string;
+    tagger: string;
+    message: string;
+  }): Promise<string> {
+    const message = t.message.endsWith('\n') ? t.message : `${t.message}\n`;
+    return this.write(
+      'tag',
+      enc.encode(
+        `object ${t.object}\ntype ${t.type}\ntag ${t.tag}\ntagger ${t.tagger}\n\n${message}`,
+      ),
+    );
+  }
+}
