@@ -1,0 +1,176 @@
+import { tf } from '@mlship/tf';
+import { ModelError } from './errors';
+import type { LayerSpec, ModelPart, ModelSpec, ResolvedLayer, Size2D } from './spec';
+import { resolveSpec } from './spec';
+
+/** Options of {@link buildModel}. */
+export interface BuildModelOptions {
+  /**
+   * Seed of the weight initialisers (integer, default 0): the same spec and seed give bit-identical
+   * initial weights. Each layer derives its own seed from this one and its index.
+   */
+  seed?: number;
+}
+
+/** Derives a per-layer initialiser seed (a positive 31-bit integer) from the model seed and the layer index. */
+function layerSeed(seed: number, index: number): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${seed}:${index}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 1) + 1;
+}
+
+function pair(size: Size2D): [number, number] {
+  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
+}
+
+function makeLayer(layer: ResolvedLayer, seed: number): tf.layers.Layer {
+  const spec: LayerSpec = layer.spec;
+  const name = layer.name;
+  const s = layerSeed(seed, layer.index);
+  switch (spec.type) {
+    case 'conv2d':
+      return tf.layers.conv2d({
+        name,
+        filters: spec.filters,
+        kernelSize: pair(spec.kernelSize),
+        strides: pair(spec.strides ?? 1),
+        padding: spec.padding ?? 'valid',
+        activation: spec.activation ?? 'linear',
+        useBias: spec.useBias ?? true,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: s }),
+        biasInitializer: 'zeros',
+      });
+    case 'maxPooling2d':
+      return tf.layers.maxPooling2d({
+        name,
+        poolSize: pair(spec.poolSize),
+        strides: pair(spec.strides ?? spec.poolSize),
+        padding: spec.padding ?? 'valid',
+      });
+    case 'batchNormalization':
+      return tf.layers.batchNormalization({
+        name,
+        axis: -1,
+        momentum: spec.momentum ?? 0.99,
+        epsilon: spec.epsilon ?? 0.001,
+      });
+    case 'dropout':
+      // No seed: TensorFlow.js' dropout with a fixed seed draws the same mask on every batch.
+      return tf.layers.dropout({ name, rate: spec.rate });
+    case 'flatten':
+      return tf.layers.flatten({ name });
+    case 'globalAveragePooling2d':
+      return tf.layers.globalAveragePooling2d({ name });
+    case 'dense':
+      return tf.layers.dense({
+        name,
+        units: spec.units,
+        activation: spec.activation ?? 'linear',
+        useBias: spec.useBias ?? true,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: s }),
+        biasInitializer: 'zeros',
+      });
+    case 'activation':
+      return tf.layers.activation({ name, activation: spec.activation });
+  }
+}
+
+/**
+ * Builds a `tf.LayersModel` (functional, input layer named `input`) from a spec, with seeded
+ * initialisers and the spec's stable layer names. The model is not compiled; {@link train} compiles it.
+ *
+ * @param spec - a {@link ModelSpec} (validated here)
+ * @param options - `seed` of the initialisers (default 0)
+ * @returns the untrained model
+ * @throws {@link ModelError} `INVALID_SPEC` when the spec is invalid, `INVALID_OPTION` for a bad seed
+ * @example
+ * ```ts
+ * const model = buildModel(defaultCnnSpec(), { seed: 42 });
+ * model.getLayer('features_conv1'); // the first convolution
+ * ```
+ */
+export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf.LayersModel {
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) {
+    throw new ModelError('INVALID_OPTION', `seed: expected an integer, got ${String(seed)}`, { data: { path: 'seed' } });
+  }
+  const { spec: valid, layers } = resolveSpec(spec);
+  const input = tf.input({ shape: [...valid.input.shape], name: 'input', dtype: 'float32' });
+  let x: tf.SymbolicTensor = input;
+  for (const layer of layers) x = makeLayer(layer, seed).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x, name: valid.name });
+}
+
+/**
+ * The layers of one part of a model built from a spec: `'features'` (names starting `features_`,
+ * up to and including the flatten) or `'head'` (names starting `head_`).
+ *
+ * @param model - a model built by {@link buildModel} or loaded by {@link loadModelDir}
+ * @param part - `'features'` or `'head'`
+ * @returns the layers in model order (may be empty for a model not built from a spec)
+ * @throws {@link ModelError} `INVALID_OPTION` for an unknown part
+ * @example
+ * ```ts
+ * layersOf(model, 'head').map((l) => l.name); // ['head_dense1', 'head_output']
+ * ```
+ */
+export function layersOf(model: tf.LayersModel, part: ModelPart): tf.layers.Layer[] {
+  if (part !== 'features' && part !== 'head') {
+    throw new ModelError('INVALID_OPTION', `part: expected 'features' or 'head', got ${JSON.stringify(part)}`, { data: { path: 'part' } });
+  }
+  return model.layers.filter((l) => l.name.startsWith(`${part}_`));
+}
+
+function setTrainable(model: tf.LayersModel, target: ModelPart | readonly string[], trainable: boolean): string[] {
+  const layers =
+    typeof target === 'string'
+      ? layersOf(model, target)
+      : target.map((name) => {
+          const found = model.layers.find((l) => l.name === name);
+          if (found === undefined) {
+            throw new ModelError('INVALID_OPTION', `layers: expected names of layers of the model, got ${JSON.stringify(name)}`, {
+              data: { path: 'layers', available: model.layers.map((l) => l.name) },
+            });
+          }
+          return found;
+        });
+  for (const layer of layers) layer.trainable = trainable;
+  return layers.map((l) => l.name);
+}
+
+/**
+ * Freezes a part of the model (or the named layers): their weights stop changing in {@link train}.
+ * Batch-normalisation layers of a frozen part keep using their moving statistics' updates as
+ * TensorFlow.js does for non-trainable layers (no weight updates).
+ *
+ * @param model - the model (changed in place)
+ * @param target - `'features'`, `'head'`, or a list of layer names
+ * @returns the names of the layers frozen
+ * @throws {@link ModelError} `INVALID_OPTION` for an unknown part or layer name
+ * @example
+ * ```ts
+ * freeze(model, 'features'); // transfer: train only the head
+ * ```
+ */
+export function freeze(model: tf.LayersModel, target: ModelPart | readonly string[]): string[] {
+  return setTrainable(model, target, false);
+}
+
+/**
+ * Makes a part of the model (or the named layers) trainable again; the inverse of {@link freeze}.
+ *
+ * @param model - the model (changed in place)
+ * @param target - `'features'`, `'head'`, or a list of layer names
+ * @returns the names of the layers unfrozen
+ * @throws {@link ModelError} `INVALID_OPTION` for an unknown part or layer name
+ * @example
+ * ```ts
+ * unfreeze(model, ['features_conv2']); // fine-tune the last conv block too
+ * ```
+ */
+export function unfreeze(model: tf.LayersModel, target: ModelPart | readonly string[]): string[] {
+  return setTrainable(model, target, true);
+}
