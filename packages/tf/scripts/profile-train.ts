@@ -13,7 +13,6 @@ const keepStock = (arg('stock') ?? '').split(',').filter(Boolean);
 const steps = Number(arg('steps') ?? 20);
 const batch = 64;
 
-
 await tf.setBackend('wasm');
 const names = registerWasmTrainingKernels();
 for (const name of keepStock) {
@@ -26,7 +25,9 @@ console.log(`backend ${tf.getBackend()}; ours: ${names.filter((n) => !keepStock.
 
 function modelA(): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }));
+  m.add(
+    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+  );
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -53,7 +54,9 @@ console.log(`fit: ${((n / ms) * 1000).toFixed(0)} img/s (${(ms / steps).toFixed(
 t0 = performance.now();
 for (let i = 0; i < steps; i++) await model.trainOnBatch(xb, yb);
 ms = performance.now() - t0;
-console.log(`trainOnBatch: ${((n / ms) * 1000).toFixed(0)} img/s (${(ms / steps).toFixed(1)} ms/step)`);
+console.log(
+  `trainOnBatch: ${((n / ms) * 1000).toFixed(0)} img/s (${(ms / steps).toFixed(1)} ms/step)`,
+);
 
 const reps = 5;
 const byKernel = new Map<string, { ms: number; calls: number }>();
@@ -71,7 +74,11 @@ for (let r = 0; r < reps; r++) {
 }
 const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((s, [, e]) => s + e.ms, 0) / reps;
-console.log(`per step (tf.profile, mean of ${reps}): kernels ${total.toFixed(1)} ms, wall ${(wall / reps).toFixed(1)} ms`);
+console.log(
+  `per step (tf.profile, mean of ${reps}): kernels ${total.toFixed(1)} ms, wall ${(wall / reps).toFixed(1)} ms`,
+);
 for (const [name, e] of rows.slice(0, 25)) {
-  console.log(`  ${name.padEnd(24)} ${(e.ms / reps).toFixed(2).padStart(8)} ms  ${String(e.calls / reps).padStart(4)} calls`);
+  console.log(
+    `  ${name.padEnd(24)} ${(e.ms / reps).toFixed(2).padStart(8)} ms  ${String(e.calls / reps).padStart(4)} calls`,
+  );
 }

@@ -7,6 +7,9 @@ import {
 } from './common';
 import { conv2DBackpropFilter } from './conv2d_backprop_filter';
 import { conv2DBackpropInput } from './conv2d_backprop_input';
+import { batchMatMul, fusedMatMul } from './batch_mat_mul';
+import { maxPoolGrad } from './max_pool_grad';
+import { tile } from './tile';
 
 /** A training kernel for the wasm backend: its name and implementation. */
 interface TrainingKernel {
@@ -29,6 +32,10 @@ const KERNELS: readonly TrainingKernel[] = [
     name: 'Conv2DBackpropInput',
     kernelFunc: (args) => conv2DBackpropInput(args, stockFunc('Conv2DBackpropInput')),
   },
+  { name: 'BatchMatMul', kernelFunc: (args) => batchMatMul(args, stockFunc('BatchMatMul')) },
+  { name: '_FusedMatMul', kernelFunc: (args) => fusedMatMul(args, stockFunc('_FusedMatMul')) },
+  { name: 'MaxPoolGrad', kernelFunc: (args) => maxPoolGrad(args, stockFunc('MaxPoolGrad')) },
+  { name: 'Tile', kernelFunc: (args) => tile(args, stockFunc('Tile')) },
 ];
 
 /**

@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackends, maxErr, on, seeded, wasmDataIds } from './test_utils';
+
+// a shape, b shape, transposeA, transposeB
+const cases: [number[], number[], boolean, boolean][] = [
+  [[3, 4], [4, 5], false, false],
+  [[4, 3], [4, 5], true, false],
+  [[3, 4], [5, 4], false, true],
+  [[4, 3], [5, 4], true, true],
+  [[1, 1], [1, 7], true, false],
+  [[2, 5, 3], [2, 5, 6], true, false],
+  [[3, 2, 7], [3, 5, 7], false, true],
+  [[2, 1, 9, 4], [1, 3, 4, 9], true, true], // broadcast batch dims
+  [[64, 33], [64, 10], true, false], // a dense layer's weight gradient
+  [[64, 10], [33, 10], false, true], // ... and its input gradient
+];
+
+const TOL = 'max|wasm - cpu| <= 1e-5 * max|cpu| + 1e-6';
+const bound = (scale: number) => 1e-5 * scale + 1e-6;
+
+function operands(aShape: number[], bShape: number[]) {
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  return { av: seeded(size(aShape), 11), bv: seeded(size(bShape), 12) };
+}
+
+describe('BatchMatMul and _FusedMatMul on wasm', () => {
+  beforeAll(initBackends);
+
+  it.each(cases)(
+    `BatchMatMul a %j b %j transposeA %s transposeB %s: ${TOL}`,
+    async (aS, bS, tA, tB) => {
+      const { av, bv } = operands(aS, bS);
+      const f = () => tf.matMul(tf.tensor(av, aS), tf.tensor(bv, bS), tA, tB);
+      const [ref] = await on('cpu', f);
+      const [got] = await on('wasm', f);
+      expect(got!.shape).toEqual(ref!.shape);
+      const { err, scale } = maxErr(got!.values, ref!.values);
+      expect(err).toBeLessThanOrEqual(bound(scale));
+    },
+  );
+
+  it.each(cases.filter(([a, b]) => a.length === 3 || (a.length === 2 && b.length === 2)))(
+    `_FusedMatMul (bias, relu) a %j b %j transposeA %s transposeB %s: ${TOL}`,
+    async (aS, bS, tA, tB) => {
+      const { av, bv } = operands(aS, bS);
+      const units = tB ? bS[bS.length - 2]! : bS[bS.length - 1]!;
+      const bias = seeded(units, 13);
+      const f = () =>
+        tf.fused.matMul({
+          a: tf.tensor(av, aS),
+          b: tf.tensor(bv, bS),
+          transposeA: tA,
+          transposeB: tB,
+          bias: tf.tensor1d(bias),
+          activation: 'relu',
+        });
+      const [ref] = await on('cpu', f);
+      const [got] = await on('wasm', f);
+      expect(got!.shape).toEqual(ref!.shape);
+      const { err, scale } = maxErr(got!.values, ref!.values);
+      expect(err).toBeLessThanOrEqual(bound(scale));
+    },
+  );
+
+  it.each(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const)(
+    `_FusedMatMul batch 2 with bias (stock wasm adds it wrongly), activation %s: ${TOL}`,
+    async (activation) => {
+      const { av, bv } = operands([2, 3, 5], [2, 5, 6]);
+      const f = () =>
+        tf.fused.matMul({
+          a: tf.tensor3d(av, [2, 3, 5]),
+          b: tf.tensor3d(bv, [2, 5, 6]),
+          bias: tf.tensor1d(seeded(6, 18)),
+          activation,
+          preluActivationWeights: activation === 'prelu' ? tf.tensor1d(seeded(6, 19)) : undefined,
+          leakyreluAlpha: 0.3,
+        });
+      const [ref] = await on('cpu', f);
+      const [got] = await on('wasm', f);
+      const { err, scale } = maxErr(got!.values, ref!.values);
+      expect(err).toBeLessThanOrEqual(bound(scale));
+    },
+  );
+
+  it(`gradients of a dense layer match cpu: ${TOL}`, async () => {
+    const xv = seeded(8 * 12, 14);
+    const wv = seeded(12 * 5, 15);
+    const f = () => {
+      const x = tf.tensor2d(xv, [8, 12]);
+      const w = tf.tensor2d(wv, [12, 5]);
+      const loss = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.fused
+          .matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, activation: 'relu' })
+          .square()
+          .sum();
+      return tf.grads(loss)([x, w]);
+    };
+    const ref = await on('cpu', f);
+    const got = await on('wasm', f);
+    for (let i = 0; i < 2; i++) {
+      const { err, scale } = maxErr(got[i]!.values, ref[i]!.values);
+      expect(err).toBeLessThanOrEqual(bound(scale));
+    }
+  });
+
+  it('leaks no tensors or wasm buffers', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor3d(seeded(2 * 5 * 3, 16), [2, 5, 3]);
+    const b = tf.tensor3d(seeded(2 * 4 * 5, 17), [2, 4, 5]);
+    const run = () => {
+      tf.matMul(a, b, true, true).dispose();
+      tf.matMul(b, a, false, false).dispose();
+      tf.fused.matMul({ a, b, transposeA: true, transposeB: true }).dispose();
+    };
+    run();
+    const before = { ...tf.memory(), ids: wasmDataIds() };
+    for (let i = 0; i < 3; i++) run();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(wasmDataIds()).toBe(before.ids);
+    tf.dispose([a, b]);
+  });
+});
