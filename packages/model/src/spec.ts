@@ -322,7 +322,7 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
     }
     const t = type as LayerType;
     for (const key of Object.keys(layer)) {
-      if (!ALLOWED_KEYS[t].includes(key)) fail(`${path}.${key}`, `no such field for '${t}' (${ALLOWED_KEYS[t].join(', ')})`, layer[key]);
+      if (layer[key] !== undefined && !ALLOWED_KEYS[t].includes(key)) fail(`${path}.${key}`, `no such field for '${t}' (${ALLOWED_KEYS[t].join(', ')})`, layer[key]);
     }
     const spatial = current.length === 3;
     const inputShape = current;

@@ -20,7 +20,7 @@ export type MonitorName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 export interface EarlyStoppingOptions {
   /** What to watch (default `'valLoss'` with validation data, else `'loss'`); losses must fall, accuracies rise. */
   monitor?: MonitorName;
-  /** Epochs without improvement before stopping (default 3). */
+  /** Epochs in a row without improvement after which training stops (default 3; 0 stops at the first). */
   patience?: number;
   /** Smallest change that counts as improvement (default 0). */
   minDelta?: number;
@@ -359,7 +359,7 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
         if (improved) {
           if (best?.weights) tf.dispose(best.weights);
           best = { epoch, value, weights: early.restoreBest ? model.getWeights().map((w) => tf.keep(w.clone())) : null };
-        } else if (epoch - best!.epoch > early.patience) {
+        } else if (epoch - best!.epoch >= early.patience) {
           stop = true;
         }
       }
