@@ -5,10 +5,12 @@ import { registerWasmTrainingKernels } from './index';
 
 /** Initializes wasm (once per test file) with the training kernels, and leaves cpu current. */
 export async function initBackends(): Promise<void> {
-  tf.env().set('IS_TEST', true); // no "install tfjs-node" hint on stdout
   await tf.setBackend('wasm');
   registerWasmTrainingKernels();
   await tf.setBackend('cpu');
+  // No "install tfjs-node" banner from the cpu backend on stdout.
+  const cpu = tf.backend() as unknown as { firstUse?: boolean };
+  if (typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
 }
 
 /** Deterministic values in [lo, hi) from a 32-bit seed (mulberry32). */
