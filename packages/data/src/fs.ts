@@ -1,10 +1,18 @@
+import { readFile } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { DataError } from './errors.js';
 import type { DataFs } from './types.js';
 
-/** @internal The default file system: node:fs/promises. */
+const readFileCallback = promisify(readFile);
+
+/**
+ * @internal The default file system: node:fs. Reads use the callback `fs.readFile` (promisified),
+ * which reads small files in one threadpool round trip and is several times faster than
+ * `fs/promises.readFile` on folders of thousands of small images.
+ */
 export const nodeDataFs: DataFs = {
-  readFile: (path) => nodeFs.readFile(path),
+  readFile: (path) => readFileCallback(path),
   readdir: (path) => nodeFs.readdir(path),
   stat: (path) => nodeFs.stat(path),
 };

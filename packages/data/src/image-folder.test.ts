@@ -49,7 +49,7 @@ beforeAll(async () => {
       const bytes =
         k === 2
           ? jpegjs.encode({ width: 28, height: 28, data: rgba(i) }, 95).data
-          : png(i, ([0, 2, 6] as const)[k % 3]);
+          : png(i, ([0, 2, 6] as const)[k % 3] ?? 6);
       await writeFile(join(root, name, file), bytes);
       (written[name] as number[]).push(i);
     }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import jpegjs from 'jpeg-js';
-import pngjs from 'pngjs';
 import { DataError } from './errors.js';
 import { fsError, nodeDataFs } from './fs.js';
+import { decodePng } from './png.js';
 import { rgbaToResized } from './resize.js';
 import type { DataFs, ImageDataset } from './types.js';
 
@@ -26,7 +26,7 @@ export interface LoadImageFolderOptions {
   classNames?: readonly string[];
   /** File system to read through. Default: node:fs/promises. */
   fs?: DataFs;
-  /** Files read at once. Default 16. */
+  /** Files read at once. Default 32. */
   concurrency?: number;
 }
 
@@ -79,13 +79,9 @@ function decode(
 ): { rgba: Uint8Array; width: number; height: number } {
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isPng) {
-    const png = pngjs.PNG.sync.read(buffer);
-    return { rgba: png.data, width: png.width, height: png.height };
-  }
+  if (isPng) return decodePng(bytes);
   if (isJpeg) {
-    const img = jpegjs.decode(buffer, {
+    const img = jpegjs.decode(bytes, {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: 200,
@@ -158,7 +154,7 @@ export async function loadImageFolder(
       },
     );
   }
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32));
   if (!(await isDirectory(fs, root))) {
     throw new DataError(
       'FILE_NOT_FOUND',

@@ -13,6 +13,7 @@ import {
   take,
   toFloat32,
 } from './ops.js';
+import type { BatchesOptions } from './ops.js';
 import type { ImageDataset } from './types.js';
 
 let test: ImageDataset;
@@ -195,11 +196,11 @@ describe('concat', () => {
 });
 
 describe('batches', () => {
-  it.each([
-    [{}, 4, 0.5],
-    [{ dropRemainder: true }, 3, 0],
-    [{ shuffle: true, seed: 9 }, 4, 0.5],
-    [{ shuffle: true, seed: 9, dropRemainder: true }, 3, 0],
+  it.each<[BatchesOptions, number]>([
+    [{}, 4],
+    [{ dropRemainder: true }, 3],
+    [{ shuffle: true, seed: 9 }, 4],
+    [{ shuffle: true, seed: 9, dropRemainder: true }, 3],
   ])('options %j over 35 images in batches of 10 -> %i batches', (options, count) => {
     const ds = take(test, 35);
     const out = [...batches(ds, 10, options)];
