@@ -226,6 +226,10 @@ export class Registry {
   readonly fsa: FsAdapter;
   /** @internal */
   readonly cache: object = {};
+  private readonly tagObjects = new Map<
+    string,
+    { type: string; commit: string; time: number; message: string }
+  >();
   private readonly lock: FileLock;
   private readonly author: Identity;
   private readonly clock: () => Date;
@@ -295,15 +299,19 @@ export class Registry {
           gitdir: this.gitdir,
           ref: `refs/tags/${t}`,
         });
-        const { tag } = await git.readTag({ ...this.gitArgs, oid });
-        if (tag.type !== 'commit') continue;
-        info = {
-          parsed,
-          oid,
-          commit: tag.object,
-          time: tag.tagger.timestamp,
-          message: tag.message,
-        };
+        let obj = this.tagObjects.get(oid);
+        if (!obj) {
+          const { tag } = await git.readTag({ ...this.gitArgs, oid });
+          obj = {
+            type: tag.type,
+            commit: tag.object,
+            time: tag.tagger.timestamp,
+            message: tag.message,
+          };
+          this.tagObjects.set(oid, obj); // objects are immutable: safe to keep
+        }
+        if (obj.type !== 'commit') continue;
+        info = { parsed, oid, commit: obj.commit, time: obj.time, message: obj.message };
       } catch {
         continue; // lightweight or unreadable tag: not one of ours
       }

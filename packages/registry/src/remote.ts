@@ -8,7 +8,10 @@ import type { Registry } from './registry.js';
 export interface RemoteOptions {
   /** Remote URL (`https://host/repo.git`). Default: the URL configured for `remote`. */
   url?: string;
-  /** Configured remote name used when `url` is not given, and for remote-tracking refs. Default `origin`. */
+  /**
+   * Configured remote name used when `url` is not given (default `origin`). With `url`, pull
+   * records the URL under this name (default `mlship`) for its remote-tracking refs.
+   */
   remote?: string;
   /** HTTP basic credentials (a token goes in `password`). */
   auth?: { username: string; password?: string };
@@ -169,13 +172,26 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
   const branchName = reg.branchRef.replace(/^refs\/heads\//, '');
   const before = new Set(await git.listTags({ fs: reg.fsa.fs, gitdir: reg.gitdir }));
   let fetched: string | null = null;
+  let serverRefs: { ref: string; oid: string }[] = [];
+  // isomorphic-git's fetch needs a configured remote with a fetch refspec for its tracking refs.
+  // Pulling by bare URL records one, named `mlship`, so the user's `origin` is left alone.
+  const trackingRemote = o.url ? (o.remote ?? 'mlship') : (o.remote ?? 'origin');
+  if (o.url) {
+    const cfg = { fs: reg.fsa.fs, gitdir: reg.gitdir };
+    const key = `remote.${trackingRemote}`;
+    if ((await git.getConfig({ ...cfg, path: `${key}.url` })) !== o.url) {
+      await git.setConfig({ ...cfg, path: `${key}.url`, value: o.url });
+    }
+    if (!(await git.getConfig({ ...cfg, path: `${key}.fetch` }))) {
+      await git.setConfig({
+        ...cfg,
+        path: `${key}.fetch`,
+        value: `+refs/heads/*:refs/remotes/${trackingRemote}/*`,
+      });
+    }
+  }
   try {
-    const serverRefs = await git.listServerRefs({
-      ...common(o),
-      url,
-      prefix: reg.branchRef,
-      protocolVersion: 1,
-    });
+    serverRefs = await git.listServerRefs({ ...common(o), url, protocolVersion: 1 });
     if (serverRefs.some((r) => r.ref === reg.branchRef)) {
       const res = await git.fetch({
         fs: reg.fsa.fs,
@@ -183,7 +199,7 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
         cache: reg.cache,
         ...common(o),
         url,
-        remote: o.remote ?? 'origin',
+        remote: trackingRemote,
         ref: branchName,
         remoteRef: branchName,
         singleBranch: true,
@@ -192,6 +208,13 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
       fetched = res.fetchHead ?? null;
     }
   } catch (e) {
+    if ((e as { code?: string; data?: { what?: string } }).data?.what === 'HEAD') {
+      throw new RegistryError(
+        'REMOTE_FAILED',
+        `Fetching from ${url} failed: the remote's HEAD points to an unborn branch (isomorphic-git needs it); give the remote a default branch, e.g. \`git symbolic-ref HEAD ${reg.branchRef}\` on the server`,
+        { cause: e, data: { url } },
+      );
+    }
     throw remoteError(e, 'Fetching from', url);
   }
   let branch: PullResult['branch'] = 'up-to-date';
@@ -199,23 +222,47 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
     const target = fetched;
     branch = await reg.withLock(async () => {
       const local = await reg.readRef(reg.branchRef);
-      if (!local) {
-        await reg.writeRef(reg.branchRef, target);
-        return 'created';
-      }
-      if (local === target) return 'up-to-date';
+      let result: PullResult['branch'];
       const args = { fs: reg.fsa.fs, gitdir: reg.gitdir, cache: reg.cache };
-      if (await git.isDescendent({ ...args, oid: target, ancestor: local, depth: -1 })) {
-        await reg.writeRef(reg.branchRef, target);
-        return 'fast-forward';
+      if (!local) result = 'created';
+      else if (local === target) result = 'up-to-date';
+      else if (await git.isDescendent({ ...args, oid: target, ancestor: local, depth: -1 })) {
+        result = 'fast-forward';
+      } else if (await git.isDescendent({ ...args, oid: local, ancestor: target, depth: -1 })) {
+        result = 'ahead';
+      } else {
+        throw new RegistryError(
+          'DIVERGED',
+          `Local ${reg.branchRef} (${local}) and ${url} (${target}) both registered versions since they last met; version numbers would collide, so the registry will not merge them`,
+          { data: { url, ref: reg.branchRef, local, remote: target } },
+        );
       }
-      if (await git.isDescendent({ ...args, oid: local, ancestor: target, depth: -1 }))
-        return 'ahead';
-      throw new RegistryError(
-        'DIVERGED',
-        `Local ${reg.branchRef} (${local}) and ${url} (${target}) both registered versions since they last met; version numbers would collide, so the registry will not merge them`,
-        { data: { url, ref: reg.branchRef, local, remote: target } },
-      );
+      // Tag objects are not reachable from the branch, and isomorphic-git's single-branch fetch
+      // does not follow tags, so each missing registry tag is fetched by name (objects first,
+      // then its ref), before the branch moves.
+      for (const { ref } of serverRefs) {
+        if (!ref.startsWith('refs/tags/') || ref.endsWith('^{}')) continue;
+        if (!parseTag(ref.slice('refs/tags/'.length)) || (await reg.readRef(ref))) continue;
+        try {
+          await git.fetch({
+            fs: reg.fsa.fs,
+            gitdir: reg.gitdir,
+            cache: reg.cache,
+            ...common(o),
+            url,
+            remote: trackingRemote,
+            ref,
+            remoteRef: ref,
+            singleBranch: true,
+            tags: true,
+          });
+        } catch (e) {
+          throw remoteError(e, `Fetching ${ref} from`, url);
+        }
+      }
+      if (result === 'created' || result === 'fast-forward')
+        await reg.writeRef(reg.branchRef, target);
+      return result;
     });
   }
   const after = await git.listTags({ fs: reg.fsa.fs, gitdir: reg.gitdir });

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { isValidName, parseTag, parseVersionRef, stageTag, versionTag } from './names.js';
+
+describe('GTO tag grammar', () => {
+  it.each([
+    ['cnn@v3.0.0', { kind: 'version', name: 'cnn', version: 3 }],
+    ['mnist-cnn@v12.0.0', { kind: 'version', name: 'mnist-cnn', version: 12 }],
+    ['cnn@v3.0.0!#7', { kind: 'deregister', name: 'cnn', version: 3, counter: 7 }],
+    ['cnn#production#4', { kind: 'assign', name: 'cnn', stage: 'production', counter: 4 }],
+    ['cnn#production!#5', { kind: 'unassign', name: 'cnn', stage: 'production', counter: 5 }],
+  ])('parses %s', (tag, expected) => {
+    expect(parseTag(tag)).toEqual({ ...expected, tag });
+  });
+
+  it.each([
+    'cnn@v0.0.1',
+    'cnn@v1.2.0',
+    'cnn@v3',
+    'cnn#production',
+    'cnn@deprecated',
+    'v1.0.0',
+    'Cnn@v1.0.0',
+    'cnn@v1.0.0#2',
+    'cnn@v0.0.0',
+  ])('ignores %s (not a tag this registry writes)', (tag) => {
+    expect(parseTag(tag)).toBeUndefined();
+  });
+
+  it('formats tags that parse back', () => {
+    expect(parseTag(versionTag('cnn', 2))).toMatchObject({ kind: 'version', version: 2 });
+    expect(parseTag(stageTag('cnn', 'prod', 9, true))).toMatchObject({
+      kind: 'unassign',
+      stage: 'prod',
+      counter: 9,
+    });
+  });
+});
+
+describe('version references', () => {
+  it.each([
+    ['cnn@v3', { kind: 'version', name: 'cnn', version: 3 }],
+    ['cnn@3', { kind: 'version', name: 'cnn', version: 3 }],
+    ['cnn@v3.0.0', { kind: 'version', name: 'cnn', version: 3 }],
+    ['cnn@latest', { kind: 'latest', name: 'cnn' }],
+    ['cnn@greatest', { kind: 'latest', name: 'cnn' }],
+    ['cnn', { kind: 'latest', name: 'cnn' }],
+    ['cnn#production', { kind: 'stage', name: 'cnn', stage: 'production' }],
+    ['cnn#production#2', { kind: 'assignment', name: 'cnn', stage: 'production', counter: 2 }],
+  ])('parses %s', (ref, expected) => {
+    expect(parseVersionRef(ref)).toEqual(expected);
+  });
+
+  it.each(['', 'cnn@', 'cnn@v1.2.0', 'cnn@v0', '../cnn@v1', 'cnn#', 'CNN@v1', 'cnn@v1#2'])(
+    'rejects %j',
+    (ref) => {
+      expect(() => parseVersionRef(ref)).toThrow(/Invalid version reference/);
+    },
+  );
+
+  it.each([
+    ['cnn', true],
+    ['mnist_cnn.v2', true],
+    ['a', true],
+    ['a..b', false],
+    ['x.lock', false],
+    ['-x', false],
+    ['x/y', false],
+    ['x'.repeat(101), false],
+  ])('isValidName(%j) is %s', (name, ok) => {
+    expect(isValidName(name)).toBe(ok);
+  });
+});

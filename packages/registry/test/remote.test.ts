@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isRegistryError,
+  openRegistry,
+  writeModelDirForTesting,
+  type Registry,
+} from '../src/index.js';
+import { fsckStrict, gitCli, startGitHttpServer, tempDir } from './helpers.js';
+
+const AUTH = { username: 'alice', password: 's3cret' };
+
+let root: string;
+let cleanup: () => Promise<void>;
+let server: Awaited<ReturnType<typeof startGitHttpServer>>;
+let url: string;
+let a: Registry;
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isRegistryError(e)) return `${e.code}: ${e.message}`;
+    throw e;
+  }
+  return 'no error';
+}
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('mlship-remote-'));
+  // The remote is an ordinary project repository (a `main` branch with a commit) served by git.
+  const seed = join(root, 'seed');
+  await gitCli(root, 'init', '-q', '-b', 'main', seed);
+  await gitCli(
+    seed,
+    '-c',
+    'user.name=u',
+    '-c',
+    'user.email=u@x',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    'project',
+  );
+  await gitCli(root, 'clone', '-q', '--bare', seed, join(root, 'srv', 'models.git'));
+  server = await startGitHttpServer(join(root, 'srv'), AUTH);
+  url = `${server.url}/models.git`;
+  await writeModelDirForTesting(join(root, 'm1'), { seed: 1, metrics: { accuracy: 0.9 } });
+  await writeModelDirForTesting(join(root, 'm2'), {
+    seed: 1,
+    layerSeeds: { dense: 2, dense_1: 2 },
+    metrics: { accuracy: 0.95 },
+  });
+  await writeModelDirForTesting(join(root, 'm3'), { seed: 3 });
+  a = await openRegistry({ dir: join(root, 'a') });
+  await a.register('cnn', join(root, 'm1'));
+  await a.register('cnn', join(root, 'm2'), { parent: 'cnn@v1' });
+  await a.assign('cnn@v1', 'production');
+  await a.assign('cnn@v2', 'production');
+  await a.unassign('cnn', 'production');
+  await a.assign('cnn@v2', 'production');
+});
+afterAll(async () => {
+  await server.close();
+  await cleanup();
+});
+
+describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
+  it('refuses without credentials with a typed auth error', async () => {
+    expect(await codeOf(a.push({ url }))).toMatch(/^REMOTE_AUTH_FAILED: .*HTTP 401/);
+  });
+
+  it('pushes versions, tags and the full alias history; the git CLI clones and reads them', async () => {
+    const res = await a.push({ url, auth: AUTH });
+    expect(res.pushed).toContain('refs/heads/mlship');
+    expect(res.pushed).toHaveLength(1 + 2 + 4);
+    const authed = url.replace('http://', `http://${AUTH.username}:${AUTH.password}@`);
+    const clone = join(root, 'clone');
+    await gitCli(root, 'clone', '-q', '--branch', 'mlship', authed, clone);
+    expect(await gitCli(clone, 'tag', '-l')).toBe(
+      'cnn#production!#3\ncnn#production#1\ncnn#production#2\ncnn#production#4\ncnn@v1.0.0\ncnn@v2.0.0\n',
+    );
+    expect(await gitCli(clone, 'tag', '-n1', '-l', 'cnn@v2.0.0')).toMatch(
+      /Registering artifact cnn version v2\.0\.0/,
+    );
+    expect(await gitCli(clone, 'log', '--format=%s')).toBe(
+      'Register cnn@v2.0.0\nRegister cnn@v1.0.0\n',
+    );
+    expect(await gitCli(clone, 'ls-files', 'models/cnn')).toMatch(
+      /models\/cnn\/dense\.weights\.bin/,
+    );
+    await fsckStrict(clone);
+    await fsckStrict(join(root, 'srv', 'models.git'));
+    // nothing new: a second push sends nothing
+    expect((await a.push({ url, auth: AUTH })).pushed).toEqual([]);
+  });
+
+  it('pulls into an empty registry: same versions, stages and history; checkout verifies', async () => {
+    const b = await openRegistry({ dir: join(root, 'b'), bare: true });
+    const res = await b.pull({ url, auth: AUTH });
+    expect(res.branch).toBe('created');
+    expect(res.newTags).toHaveLength(6);
+    expect((await b.versions('cnn')).map((v) => [v.version, v.metrics.accuracy])).toEqual([
+      [1, 0.9],
+      [2, 0.95],
+    ]);
+    expect((await b.resolve('cnn#production')).version).toBe(2);
+    expect((await b.stageHistory('cnn')).map((e) => `${e.action}:${e.version}`)).toEqual([
+      'assign:1',
+      'assign:2',
+      'unassign:2',
+      'assign:2',
+    ]);
+    await b.checkout('cnn@v2', join(root, 'b-out'));
+    expect((await b.lineage('cnn@v2')).map((s) => s.tag)).toEqual(['cnn@v2.0.0', 'cnn@v1.0.0']);
+
+    // b registers v3 and pushes; a pulls it as a fast-forward
+    expect((await b.register('cnn', join(root, 'm3'), { parent: 'cnn@v2' })).version).toBe(3);
+    await b.assign('cnn@v3', 'staging');
+    await b.push({ url, auth: AUTH });
+    const pulled = await a.pull({ url, auth: AUTH });
+    expect(pulled.branch).toBe('fast-forward');
+    expect(pulled.newTags).toEqual(['cnn#staging#5', 'cnn@v3.0.0']);
+    expect((await a.resolve('cnn#staging')).version).toBe(3);
+    expect((await a.pull({ url, auth: AUTH })).branch).toBe('up-to-date');
+    await fsckStrict(join(root, 'a'));
+
+    // both register v4 independently: pulling is refused instead of colliding
+    await a.register('cnn', join(root, 'm1'));
+    await b.register('cnn', join(root, 'm2'));
+    await b.push({ url, auth: AUTH });
+    expect(await codeOf(a.pull({ url, auth: AUTH }))).toMatch(/^DIVERGED: /);
+    expect(await codeOf(a.push({ url, auth: AUTH }))).toMatch(/^REMOTE_REJECTED: /);
+  });
+});
