@@ -44,8 +44,21 @@ describe('buildModel', () => {
   });
 
   it('outputs a probability distribution for every image', () => {
-    const model = buildModel(defaultCnnSpec({ input: { shape: [12, 12, 3] }, convFilters: [4], batchNorm: true, headDropout: 0.5, classes: 3 }));
-    const probs = tf.tidy(() => (model.predict(tf.randomUniform([5, 12, 12, 3], 0, 1, 'float32', 1)) as tf.Tensor).sum(-1).arraySync() as number[]);
+    const model = buildModel(
+      defaultCnnSpec({
+        input: { shape: [12, 12, 3] },
+        convFilters: [4],
+        batchNorm: true,
+        headDropout: 0.5,
+        classes: 3,
+      }),
+    );
+    const probs = tf.tidy(
+      () =>
+        (model.predict(tf.randomUniform([5, 12, 12, 3], 0, 1, 'float32', 1)) as tf.Tensor)
+          .sum(-1)
+          .arraySync() as number[],
+    );
     for (const p of probs) expect(p).toBeCloseTo(1, 5);
     model.dispose();
   });
@@ -55,22 +68,39 @@ describe('buildModel', () => {
   });
 
   it('rejects an invalid spec with INVALID_SPEC', () => {
-    expect(() => buildModel({ ...tinySpec(), classes: 3 })).toThrow(/layers\[4\]\.units: expected 3 \(classes\)/);
+    expect(() => buildModel({ ...tinySpec(), classes: 3 })).toThrow(
+      /layers\[4\]\.units: expected 3 \(classes\)/,
+    );
   });
 });
 
 describe('layersOf / freeze / unfreeze', () => {
   it('addresses the feature part and the head by name, and freezing stops their weights from being trainable', () => {
     const model = buildModel(modelASpec());
-    expect(layersOf(model, 'features').map((l) => l.name)).toEqual(['features_conv1', 'features_pool1', 'features_conv2', 'features_pool2', 'features_flatten']);
+    expect(layersOf(model, 'features').map((l) => l.name)).toEqual([
+      'features_conv1',
+      'features_pool1',
+      'features_conv2',
+      'features_pool2',
+      'features_flatten',
+    ]);
     expect(layersOf(model, 'head').map((l) => l.name)).toEqual(['head_dense1', 'head_output']);
     expect(model.trainableWeights).toHaveLength(8);
     expect(freeze(model, 'features')).toHaveLength(5);
-    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['head_dense1/kernel', 'head_dense1/bias', 'head_output/kernel', 'head_output/bias']);
+    expect(model.trainableWeights.map((w) => w.originalName)).toEqual([
+      'head_dense1/kernel',
+      'head_dense1/bias',
+      'head_output/kernel',
+      'head_output/bias',
+    ]);
     unfreeze(model, ['features_conv2']);
     expect(model.trainableWeights).toHaveLength(6);
-    expect(() => freeze(model, ['nope'])).toThrow(/^layers: expected names of layers of the model, got "nope"$/);
-    expect(() => layersOf(model, 'body' as never)).toThrow(/^part: expected 'features' or 'head', got "body"$/);
+    expect(() => freeze(model, ['nope'])).toThrow(
+      /^layers: expected names of layers of the model, got "nope"$/,
+    );
+    expect(() => layersOf(model, 'body' as never)).toThrow(
+      /^part: expected 'features' or 'head', got "body"$/,
+    );
     model.dispose();
   });
 });

@@ -95,7 +95,9 @@ function makeLayer(layer: ResolvedLayer, seed: number): tf.layers.Layer {
 export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf.LayersModel {
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) {
-    throw new ModelError('INVALID_OPTION', `seed: expected an integer, got ${String(seed)}`, { data: { path: 'seed' } });
+    throw new ModelError('INVALID_OPTION', `seed: expected an integer, got ${String(seed)}`, {
+      data: { path: 'seed' },
+    });
   }
   const { spec: valid, layers } = resolveSpec(spec);
   const input = tf.input({ shape: [...valid.input.shape], name: 'input', dtype: 'float32' });
@@ -119,21 +121,33 @@ export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf
  */
 export function layersOf(model: tf.LayersModel, part: ModelPart): tf.layers.Layer[] {
   if (part !== 'features' && part !== 'head') {
-    throw new ModelError('INVALID_OPTION', `part: expected 'features' or 'head', got ${JSON.stringify(part)}`, { data: { path: 'part' } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `part: expected 'features' or 'head', got ${JSON.stringify(part)}`,
+      { data: { path: 'part' } },
+    );
   }
   return model.layers.filter((l) => l.name.startsWith(`${part}_`));
 }
 
-function setTrainable(model: tf.LayersModel, target: ModelPart | readonly string[], trainable: boolean): string[] {
+function setTrainable(
+  model: tf.LayersModel,
+  target: ModelPart | readonly string[],
+  trainable: boolean,
+): string[] {
   const layers =
     typeof target === 'string'
       ? layersOf(model, target)
       : target.map((name) => {
           const found = model.layers.find((l) => l.name === name);
           if (found === undefined) {
-            throw new ModelError('INVALID_OPTION', `layers: expected names of layers of the model, got ${JSON.stringify(name)}`, {
-              data: { path: 'layers', available: model.layers.map((l) => l.name) },
-            });
+            throw new ModelError(
+              'INVALID_OPTION',
+              `layers: expected names of layers of the model, got ${JSON.stringify(name)}`,
+              {
+                data: { path: 'layers', available: model.layers.map((l) => l.name) },
+              },
+            );
           }
           return found;
         });
@@ -143,8 +157,8 @@ function setTrainable(model: tf.LayersModel, target: ModelPart | readonly string
 
 /**
  * Freezes a part of the model (or the named layers): their weights stop changing in {@link train}.
- * Batch-normalisation layers of a frozen part keep using their moving statistics' updates as
- * TensorFlow.js does for non-trainable layers (no weight updates).
+ * A frozen batch-normalisation layer also keeps its moving statistics (Keras 2 semantics) once
+ * `initRuntime()` of @mlship/tf has applied its BatchNormalization fix.
  *
  * @param model - the model (changed in place)
  * @param target - `'features'`, `'head'`, or a list of layer names

@@ -65,14 +65,27 @@ export class ModelError extends Error {
   }
 
   /** A JSON-friendly view (name, code, message, data, cause message). */
-  toJSON(): { name: string; code: ModelErrorCode; message: string; data?: ModelErrorData; cause?: string } {
-    const out: { name: string; code: ModelErrorCode; message: string; data?: ModelErrorData; cause?: string } = {
+  toJSON(): {
+    name: string;
+    code: ModelErrorCode;
+    message: string;
+    data?: ModelErrorData;
+    cause?: string;
+  } {
+    const out: {
+      name: string;
+      code: ModelErrorCode;
+      message: string;
+      data?: ModelErrorData;
+      cause?: string;
+    } = {
       name: this.name,
       code: this.code,
       message: this.message,
     };
     if (this.data !== undefined) out.data = this.data;
-    if (this.cause !== undefined) out.cause = this.cause instanceof Error ? this.cause.message : String(this.cause);
+    if (this.cause !== undefined)
+      out.cause = this.cause instanceof Error ? this.cause.message : String(this.cause);
     return out;
   }
 }
@@ -90,6 +103,8 @@ export class ModelError extends Error {
 export function isModelError(value: unknown): value is ModelError {
   return (
     value instanceof ModelError ||
-    (value instanceof Error && value.name === 'ModelError' && typeof (value as { code?: unknown }).code === 'string')
+    (value instanceof Error &&
+      value.name === 'ModelError' &&
+      typeof (value as { code?: unknown }).code === 'string')
   );
 }

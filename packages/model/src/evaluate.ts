@@ -63,7 +63,10 @@ export function classMetrics(
 ): { perClass: ClassMetrics[]; macro: { precision: number; recall: number; f1: number } } {
   const k = matrix.length;
   if (matrix.some((row) => row.length !== k) || labels.length !== k) {
-    throw new ModelError('INVALID_OPTION', `matrix: expected a ${labels.length}x${labels.length} confusion matrix, got ${k} rows of lengths ${matrix.map((r) => r.length).join(', ')}`);
+    throw new ModelError(
+      'INVALID_OPTION',
+      `matrix: expected a ${labels.length}x${labels.length} confusion matrix, got ${k} rows of lengths ${matrix.map((r) => r.length).join(', ')}`,
+    );
   }
   const perClass: ClassMetrics[] = [];
   for (let c = 0; c < k; c++) {
@@ -77,8 +80,16 @@ export function classMetrics(
     perClass.push({ label: labels[c]!, precision, recall, f1, support });
   }
   const present = perClass.filter((m) => m.support > 0);
-  const mean = (f: (m: ClassMetrics) => number): number => (present.length === 0 ? 0 : present.reduce((a, m) => a + f(m), 0) / present.length);
-  return { perClass, macro: { precision: mean((m) => m.precision), recall: mean((m) => m.recall), f1: mean((m) => m.f1) } };
+  const mean = (f: (m: ClassMetrics) => number): number =>
+    present.length === 0 ? 0 : present.reduce((a, m) => a + f(m), 0) / present.length;
+  return {
+    perClass,
+    macro: {
+      precision: mean((m) => m.precision),
+      recall: mean((m) => m.recall),
+      f1: mean((m) => m.f1),
+    },
+  };
 }
 
 /**
@@ -94,19 +105,31 @@ export function classMetrics(
  * const { accuracy, confusionMatrix } = await evaluate(model, await loadMnist({ split: 'test' }));
  * ```
  */
-export async function evaluate(model: tf.LayersModel, ds: ImageDataset, options: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluate(
+  model: tf.LayersModel,
+  ds: ImageDataset,
+  options: EvaluateOptions = {},
+): Promise<Evaluation> {
   const input = inputSpecOf(model, options.input);
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new ModelError('INVALID_OPTION', `batchSize: expected a positive integer, got ${String(batchSize)}`, { data: { path: 'batchSize' } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `batchSize: expected a positive integer, got ${String(batchSize)}`,
+      { data: { path: 'batchSize' } },
+    );
   }
   const outShape = model.outputs[0]?.shape ?? [];
   const classes = outShape[outShape.length - 1] ?? 0;
   checkDataset(ds, input, 'dataset', classes);
   if (ds.classNames.length !== classes) {
-    throw new ModelError('INVALID_DATA', `dataset.classNames: expected ${classes} class names (the model's outputs), got ${ds.classNames.length}`, {
-      data: { path: 'dataset.classNames' },
-    });
+    throw new ModelError(
+      'INVALID_DATA',
+      `dataset.classNames: expected ${classes} class names (the model's outputs), got ${ds.classNames.length}`,
+      {
+        data: { path: 'dataset.classNames' },
+      },
+    );
   }
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let lossSum = 0;
@@ -126,5 +149,13 @@ export async function evaluate(model: tf.LayersModel, ds: ImageDataset, options:
   const n = ds.shape[0];
   const labels = [...ds.classNames];
   const { perClass, macro } = classMetrics(matrix, labels);
-  return { count: n, accuracy: correct / n, loss: lossSum / n, labels, perClass, macro, confusionMatrix: matrix };
+  return {
+    count: n,
+    accuracy: correct / n,
+    loss: lossSum / n,
+    labels,
+    perClass,
+    macro,
+    confusionMatrix: matrix,
+  };
 }

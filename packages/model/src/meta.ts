@@ -85,7 +85,9 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 function bad(path: string, expected: string, got: unknown, file: string): never {
   const shown = got === undefined ? 'undefined' : JSON.stringify(got)?.slice(0, 80);
-  throw new ModelError('INVALID_META', `${file}: ${path}: expected ${expected}, got ${shown}`, { data: { path: file, field: path } });
+  throw new ModelError('INVALID_META', `${file}: ${path}: expected ${expected}, got ${shown}`, {
+    data: { path: file, field: path },
+  });
 }
 
 /**
@@ -101,10 +103,12 @@ function bad(path: string, expected: string, got: unknown, file: string): never 
  * ```
  */
 export function validateModelMeta(value: unknown, file = MODEL_META_FILE): ModelMeta {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('(root)', 'a JSON object', value, file);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    bad('(root)', 'a JSON object', value, file);
   const m = value as Record<string, unknown>;
   if (m['format'] !== MODEL_META_FORMAT) bad('format', `"${MODEL_META_FORMAT}"`, m['format'], file);
-  if (typeof m['name'] !== 'string' || !NAME_RE.test(m['name'])) bad('name', 'a name matching [a-z0-9][a-z0-9._-]*', m['name'], file);
+  if (typeof m['name'] !== 'string' || !NAME_RE.test(m['name']))
+    bad('name', 'a name matching [a-z0-9][a-z0-9._-]*', m['name'], file);
   const labels = m['labels'];
   if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) {
     bad('labels', 'an array of at least 2 class names', labels, file);
@@ -119,21 +123,44 @@ export function validateModelMeta(value: unknown, file = MODEL_META_FILE): Model
     typeof input['scale'] !== 'number' ||
     typeof input['offset'] !== 'number'
   ) {
-    bad('input', '{shape: [h, w, c], dtype: "float32", scale: number, offset: number}', input, file);
+    bad(
+      'input',
+      '{shape: [h, w, c], dtype: "float32", scale: number, offset: number}',
+      input,
+      file,
+    );
   }
   const files = m['files'] as Record<string, unknown> | undefined;
-  if (typeof files !== 'object' || files === null || Array.isArray(files)) bad('files', 'an object path -> {sha256, bytes}', files, file);
+  if (typeof files !== 'object' || files === null || Array.isArray(files))
+    bad('files', 'an object path -> {sha256, bytes}', files, file);
   for (const [p, entry] of Object.entries(files)) {
     const e = entry as Record<string, unknown> | null;
-    if (typeof e !== 'object' || e === null || typeof e['sha256'] !== 'string' || !HEX64.test(e['sha256']) || !Number.isInteger(e['bytes'])) {
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      typeof e['sha256'] !== 'string' ||
+      !HEX64.test(e['sha256']) ||
+      !Number.isInteger(e['bytes'])
+    ) {
       bad(`files[${JSON.stringify(p)}]`, '{sha256: 64 hex chars, bytes: integer}', entry, file);
     }
-    if (p === '' || p.startsWith('/') || p.includes('\\') || p.split('/').some((s) => s === '..' || s === '.' || s === '')) {
-      bad(`files[${JSON.stringify(p)}]`, 'a relative posix path inside the model directory', p, file);
+    if (
+      p === '' ||
+      p.startsWith('/') ||
+      p.includes('\\') ||
+      p.split('/').some((s) => s === '..' || s === '.' || s === '')
+    ) {
+      bad(
+        `files[${JSON.stringify(p)}]`,
+        'a relative posix path inside the model directory',
+        p,
+        file,
+      );
     }
   }
   if (!('model.json' in files)) bad('files', 'an entry for "model.json"', Object.keys(files), file);
-  if (typeof m['created'] !== 'string') bad('created', 'an ISO-8601 date string', m['created'], file);
+  if (typeof m['created'] !== 'string')
+    bad('created', 'an ISO-8601 date string', m['created'], file);
   for (const key of ['training', 'metrics', 'datasets'] as const) {
     const v = m[key];
     if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(key, 'an object', v, file);

@@ -25,7 +25,10 @@ afterAll(async () => {
 
 function probs(model: tf.LayersModel): number[][] {
   return tf.tidy(() => {
-    const x = tf.tensor4d(Float32Array.from(probe.images, (v) => v / 255), [6, 8, 8, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from(probe.images, (v) => v / 255),
+      [6, 8, 8, 1],
+    );
     return (model.predict(x) as tf.Tensor).arraySync() as number[][];
   });
 }
@@ -40,7 +43,9 @@ async function saved(): Promise<{ dir: string; model: tf.LayersModel }> {
       labels: ['left', 'right'],
       spec,
       training: { optimizer: 'adam', epochs: 1 },
-      history: [{ epoch: 1, loss: 0.5, accuracy: 0.75, learningRate: 0.001, seconds: 1, imagesPerSec: 10 }],
+      history: [
+        { epoch: 1, loss: 0.5, accuracy: 0.75, learningRate: 0.001, seconds: 1, imagesPerSec: 10 },
+      ],
       metrics: { accuracy: 0.75 },
       metricsDataset: 'test',
       datasets: { train: { fingerprint: 'sha256:' + '0'.repeat(64), count: 6 } },
@@ -63,7 +68,10 @@ describe('saveModelDir', () => {
       'mlship.json',
       'model.json',
     ]);
-    const meta = JSON.parse(await fs.readFile(path.join(dir, 'mlship.json'), 'utf8')) as Record<string, unknown>;
+    const meta = JSON.parse(await fs.readFile(path.join(dir, 'mlship.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(meta).toMatchObject({
       format: 'mlship-model/1',
       name: 'tiny',
@@ -78,10 +86,18 @@ describe('saveModelDir', () => {
       note: 'kept',
     });
     const files = meta['files'] as Record<string, { sha256: string; bytes: number }>;
-    expect(Object.keys(files).sort()).toEqual(['features_conv1.weights.bin', 'head_dense1.weights.bin', 'head_output.weights.bin', 'model.json']);
+    expect(Object.keys(files).sort()).toEqual([
+      'features_conv1.weights.bin',
+      'head_dense1.weights.bin',
+      'head_output.weights.bin',
+      'model.json',
+    ]);
     for (const [rel, entry] of Object.entries(files)) {
       const bytes = await fs.readFile(path.join(dir, rel));
-      expect(entry).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength });
+      expect(entry).toEqual({
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        bytes: bytes.byteLength,
+      });
     }
     // conv 3*3*1*4 + 4 floats
     expect(files['features_conv1.weights.bin']!.bytes).toBe(40 * 4);
@@ -90,7 +106,10 @@ describe('saveModelDir', () => {
 
   it('refuses to replace a directory without overwrite, and replaces it with overwrite', async () => {
     const { dir, model } = await saved();
-    await expect(saveModelDir(model, dir, { labels: ['a', 'b'] })).rejects.toMatchObject({ code: 'SAVE_FAILED', message: expect.stringMatching(/already exists/) });
+    await expect(saveModelDir(model, dir, { labels: ['a', 'b'] })).rejects.toMatchObject({
+      code: 'SAVE_FAILED',
+      message: expect.stringMatching(/already exists/),
+    });
     const result = await saveModelDir(model, dir, { labels: ['a', 'b'] }, { overwrite: true });
     expect((await readModelMeta(dir)).labels).toEqual(['a', 'b']);
     expect(result.meta.name).toBe('tiny');
@@ -98,9 +117,15 @@ describe('saveModelDir', () => {
   });
 
   it.each([
-    [{ labels: ['one'] }, /^meta\.labels: expected 2 class names \(the model's outputs\), got \["one"\]$/],
+    [
+      { labels: ['one'] },
+      /^meta\.labels: expected 2 class names \(the model's outputs\), got \["one"\]$/,
+    ],
     [{ labels: ['a', 'b'], name: 'Bad Name' }, /^meta\.name: expected a name matching/],
-    [{ labels: ['a', 'b'], extra: { files: 1 } }, /^meta\.extra\.files: expected a key not defined by mlship-model\/1/],
+    [
+      { labels: ['a', 'b'], extra: { files: 1 } },
+      /^meta\.extra\.files: expected a key not defined by mlship-model\/1/,
+    ],
   ])('rejects metadata %o without writing anything', async (meta, message) => {
     const model = buildModel(spec);
     const dir = fresh();
@@ -126,7 +151,9 @@ describe('loadModelDir', () => {
 
   it('writes a directory stock TensorFlow.js loads (tf.io.fromMemory + tf.loadLayersModel)', async () => {
     const { dir, model } = await saved();
-    const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+    const json = JSON.parse(
+      await fs.readFile(path.join(dir, 'model.json'), 'utf8'),
+    ) as tf.io.ModelJSON;
     const weightSpecs: tf.io.WeightsManifestEntry[] = [];
     const chunks: Buffer[] = [];
     for (const group of json.weightsManifest) {
@@ -135,7 +162,11 @@ describe('loadModelDir', () => {
     }
     const all = Buffer.concat(chunks);
     const stock = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs,
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+      }),
     );
     expect(probs(stock)).toEqual(probs(model));
     model.dispose();
@@ -143,15 +174,73 @@ describe('loadModelDir', () => {
   });
 
   it.each<[string, (dir: string) => Promise<void>, string, RegExp, string | undefined]>([
-    ['a flipped weight byte', async (d) => flip(path.join(d, 'head_dense1.weights.bin')), 'INTEGRITY', /head_dense1\.weights\.bin: expected sha256 [0-9a-f]{64} \(per mlship\.json\), got [0-9a-f]{64}: the file was modified$/, 'head_dense1.weights.bin'],
-    ['a truncated weight file', async (d) => truncate(path.join(d, 'head_output.weights.bin')), 'INTEGRITY', /head_output\.weights\.bin: expected 72 bytes \(per mlship\.json\), got 71 \(truncated\)$/, 'head_output.weights.bin'],
-    ['a missing weight file', async (d) => fs.rm(path.join(d, 'features_conv1.weights.bin')), 'INTEGRITY', /features_conv1\.weights\.bin: listed in mlship\.json \(160 bytes\) but missing$/, 'features_conv1.weights.bin'],
-    ['an edited model.json', async (d) => fs.appendFile(path.join(d, 'model.json'), ' '), 'INTEGRITY', /model\.json: expected \d+ bytes \(per mlship\.json\), got \d+$/, 'model.json'],
-    ['a missing mlship.json', async (d) => fs.rm(path.join(d, 'mlship.json')), 'NOT_A_MODEL_DIR', /is not an mlship model directory: mlship\.json is missing$/, undefined],
-    ['a mlship.json that is not JSON', async (d) => fs.writeFile(path.join(d, 'mlship.json'), '{"format":'), 'INVALID_META', /mlship\.json: expected JSON, got a parse error/, undefined],
-    ['another format', async (d) => rewriteMeta(d, (m) => ({ ...m, format: 'mlship-model/2' })), 'INVALID_META', /mlship\.json: format: expected "mlship-model\/1", got "mlship-model\/2"$/, undefined],
-    ['an unlisted weight file', async (d) => rewriteMeta(d, (m) => ({ ...m, files: { 'model.json': (m['files'] as Record<string, unknown>)['model.json'] } })), 'INTEGRITY', /weight file "features_conv1\.weights\.bin" is not listed in mlship\.json files/, 'features_conv1.weights.bin'],
-    ['a deleted directory', async (d) => fs.rm(d, { recursive: true }), 'NOT_A_MODEL_DIR', /is not an mlship model directory: it does not exist$/, undefined],
+    [
+      'a flipped weight byte',
+      async (d) => flip(path.join(d, 'head_dense1.weights.bin')),
+      'INTEGRITY',
+      /head_dense1\.weights\.bin: expected sha256 [0-9a-f]{64} \(per mlship\.json\), got [0-9a-f]{64}: the file was modified$/,
+      'head_dense1.weights.bin',
+    ],
+    [
+      'a truncated weight file',
+      async (d) => truncate(path.join(d, 'head_output.weights.bin')),
+      'INTEGRITY',
+      /head_output\.weights\.bin: expected 72 bytes \(per mlship\.json\), got 71 \(truncated\)$/,
+      'head_output.weights.bin',
+    ],
+    [
+      'a missing weight file',
+      async (d) => fs.rm(path.join(d, 'features_conv1.weights.bin')),
+      'INTEGRITY',
+      /features_conv1\.weights\.bin: listed in mlship\.json \(160 bytes\) but missing$/,
+      'features_conv1.weights.bin',
+    ],
+    [
+      'an edited model.json',
+      async (d) => fs.appendFile(path.join(d, 'model.json'), ' '),
+      'INTEGRITY',
+      /model\.json: expected \d+ bytes \(per mlship\.json\), got \d+$/,
+      'model.json',
+    ],
+    [
+      'a missing mlship.json',
+      async (d) => fs.rm(path.join(d, 'mlship.json')),
+      'NOT_A_MODEL_DIR',
+      /is not an mlship model directory: mlship\.json is missing$/,
+      undefined,
+    ],
+    [
+      'a mlship.json that is not JSON',
+      async (d) => fs.writeFile(path.join(d, 'mlship.json'), '{"format":'),
+      'INVALID_META',
+      /mlship\.json: expected JSON, got a parse error/,
+      undefined,
+    ],
+    [
+      'another format',
+      async (d) => rewriteMeta(d, (m) => ({ ...m, format: 'mlship-model/2' })),
+      'INVALID_META',
+      /mlship\.json: format: expected "mlship-model\/1", got "mlship-model\/2"$/,
+      undefined,
+    ],
+    [
+      'an unlisted weight file',
+      async (d) =>
+        rewriteMeta(d, (m) => ({
+          ...m,
+          files: { 'model.json': (m['files'] as Record<string, unknown>)['model.json'] },
+        })),
+      'INTEGRITY',
+      /weight file "features_conv1\.weights\.bin" is not listed in mlship\.json files/,
+      'features_conv1.weights.bin',
+    ],
+    [
+      'a deleted directory',
+      async (d) => fs.rm(d, { recursive: true }),
+      'NOT_A_MODEL_DIR',
+      /is not an mlship model directory: it does not exist$/,
+      undefined,
+    ],
   ])('refuses %s', async (_what, damage, code, message, file) => {
     const { dir, model } = await saved();
     model.dispose();
@@ -169,7 +258,8 @@ describe('loadModelDir', () => {
 
 async function flip(file: string): Promise<void> {
   const bytes = await fs.readFile(file);
-  bytes[bytes.length >> 1] ^= 0x01;
+  const at = bytes.length >> 1;
+  bytes[at] = bytes[at]! ^ 0x01;
   await fs.writeFile(file, bytes);
 }
 
@@ -178,7 +268,13 @@ async function truncate(file: string): Promise<void> {
   await fs.writeFile(file, bytes.subarray(0, bytes.length - 1));
 }
 
-async function rewriteMeta(dir: string, change: (meta: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+async function rewriteMeta(
+  dir: string,
+  change: (meta: Record<string, unknown>) => Record<string, unknown>,
+): Promise<void> {
   const file = path.join(dir, 'mlship.json');
-  await fs.writeFile(file, JSON.stringify(change(JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>)));
+  await fs.writeFile(
+    file,
+    JSON.stringify(change(JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>)),
+  );
 }

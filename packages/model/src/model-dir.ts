@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { ImageDataset } from '@mlship/data';
+import { fingerprint } from '@mlship/data';
 import { isTfError, loadLayersModel, saveLayersModel } from '@mlship/tf';
 import type { tf, WrittenFile } from '@mlship/tf';
 import { ModelError } from './errors';
@@ -27,8 +29,8 @@ export interface ModelMetaInput {
   metrics?: Record<string, number>;
   /** Which `datasets` role the metrics were measured on. */
   metricsDataset?: string;
-  /** Dataset role -> fingerprint and count (default `{}`). */
-  datasets?: Record<string, DatasetRef>;
+  /** Dataset role -> fingerprint and count, or the dataset itself (fingerprinted with @mlship/data `fingerprint`) (default `{}`). */
+  datasets?: Record<string, DatasetRef | ImageDataset>;
   /** Parent model (default null). */
   parent?: ParentRef;
   /** Transfer strategy (default null). */
@@ -59,7 +61,20 @@ export interface SavedModelDir {
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 const KNOWN_KEYS = new Set([
-  'format', 'name', 'labels', 'input', 'spec', 'training', 'history', 'metrics', 'metricsDataset', 'datasets', 'parent', 'strategy', 'created', 'files',
+  'format',
+  'name',
+  'labels',
+  'input',
+  'spec',
+  'training',
+  'history',
+  'metrics',
+  'metricsDataset',
+  'datasets',
+  'parent',
+  'strategy',
+  'created',
+  'files',
 ]);
 
 function option(message: string, field: string): ModelError {
@@ -67,32 +82,78 @@ function option(message: string, field: string): ModelError {
 }
 
 /**
+ * Dataset refs for `mlship.json`: datasets are fingerprinted, refs are copied.
+ *
+ * @internal
+ */
+export function datasetRefs(
+  datasets: Record<string, DatasetRef | ImageDataset>,
+): Record<string, DatasetRef> {
+  const out: Record<string, DatasetRef> = {};
+  for (const [role, value] of Object.entries(datasets)) {
+    if ('images' in value) out[role] = { fingerprint: fingerprint(value), count: value.shape[0] };
+    else {
+      if (typeof value.fingerprint !== 'string' || !Number.isInteger(value.count)) {
+        throw option(
+          `meta.datasets.${role}: expected {fingerprint: string, count: integer} or an ImageDataset, got ${JSON.stringify(value)?.slice(0, 80)}`,
+          `meta.datasets.${role}`,
+        );
+      }
+      out[role] = { fingerprint: value.fingerprint, count: value.count };
+    }
+  }
+  return out;
+}
+
+/**
  * Builds the `mlship.json` content for a model from what the caller knows and the files written.
  *
  * @internal Exposed for tests and for {@link saveModelDir}.
  */
-export function buildMeta(model: tf.LayersModel, input: ModelMetaInput, files: readonly WrittenFile[], now: () => Date): ModelMeta {
+export function buildMeta(
+  model: tf.LayersModel,
+  input: ModelMetaInput,
+  files: readonly WrittenFile[],
+  now: () => Date,
+): ModelMeta {
   const outShape = model.outputs[0]?.shape ?? [];
   const classes = outShape[outShape.length - 1];
-  if (!Array.isArray(input.labels) || input.labels.length !== classes || !input.labels.every((l) => typeof l === 'string')) {
-    throw option(`meta.labels: expected ${String(classes)} class names (the model's outputs), got ${JSON.stringify(input.labels)?.slice(0, 80)}`, 'meta.labels');
+  if (
+    !Array.isArray(input.labels) ||
+    input.labels.length !== classes ||
+    !input.labels.every((l) => typeof l === 'string')
+  ) {
+    throw option(
+      `meta.labels: expected ${String(classes)} class names (the model's outputs), got ${JSON.stringify(input.labels)?.slice(0, 80)}`,
+      'meta.labels',
+    );
   }
   const name = input.name ?? input.spec?.name ?? (NAME_RE.test(model.name) ? model.name : 'model');
-  if (!NAME_RE.test(name)) throw option(`meta.name: expected a name matching [a-z0-9][a-z0-9._-]*, got ${JSON.stringify(name)}`, 'meta.name');
+  if (!NAME_RE.test(name))
+    throw option(
+      `meta.name: expected a name matching [a-z0-9][a-z0-9._-]*, got ${JSON.stringify(name)}`,
+      'meta.name',
+    );
   const inputSpec = input.input ?? input.spec?.input ?? inputSpecOf(model);
   const fileMap: Record<string, FileEntry> = {};
-  for (const f of files) if (f.path !== MODEL_META_FILE) fileMap[f.path] = { sha256: f.sha256, bytes: f.bytes };
+  for (const f of files)
+    if (f.path !== MODEL_META_FILE) fileMap[f.path] = { sha256: f.sha256, bytes: f.bytes };
   const meta: ModelMeta = {
     ...(input.extra ?? {}),
     format: MODEL_META_FORMAT,
     name,
     labels: [...input.labels],
-    input: { shape: [...inputSpec.shape], dtype: 'float32', scale: inputSpec.scale, offset: inputSpec.offset },
+    input: {
+      shape: [...inputSpec.shape],
+      dtype: 'float32',
+      scale: inputSpec.scale,
+      offset: inputSpec.offset,
+    },
     spec: input.spec ?? null,
     training: input.training ?? {},
     history: [...(input.history ?? [])],
     metrics: input.metrics ?? {},
-    datasets: input.datasets ?? {},
+    datasets: datasetRefs(input.datasets ?? {}),
     parent: input.parent ?? null,
     strategy: input.strategy ?? null,
     created: input.created ?? now().toISOString(),
@@ -100,7 +161,11 @@ export function buildMeta(model: tf.LayersModel, input: ModelMetaInput, files: r
   };
   if (input.metricsDataset !== undefined) meta.metricsDataset = input.metricsDataset;
   for (const key of Object.keys(input.extra ?? {})) {
-    if (KNOWN_KEYS.has(key)) throw option(`meta.extra.${key}: expected a key not defined by ${MODEL_META_FORMAT}, got ${JSON.stringify(key)}`, `meta.extra.${key}`);
+    if (KNOWN_KEYS.has(key))
+      throw option(
+        `meta.extra.${key}: expected a key not defined by ${MODEL_META_FORMAT}, got ${JSON.stringify(key)}`,
+        `meta.extra.${key}`,
+      );
   }
   return meta;
 }
@@ -142,10 +207,14 @@ export async function saveModelDir(
     return { dir: saved.dir, meta: written!, files: saved.files };
   } catch (e) {
     if (e instanceof ModelError) throw e;
-    throw new ModelError('SAVE_FAILED', `saving model directory ${path.resolve(dir)} failed: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-      data: { path: path.resolve(dir) },
-    });
+    throw new ModelError(
+      'SAVE_FAILED',
+      `saving model directory ${path.resolve(dir)} failed: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        cause: e,
+        data: { path: path.resolve(dir) },
+      },
+    );
   }
 }
 
@@ -167,10 +236,15 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    const exists = await fs.stat(root).then((s) => s.isDirectory(), () => false);
+    const exists = await fs.stat(root).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     throw new ModelError(
       'NOT_A_MODEL_DIR',
-      exists ? `${root} is not an mlship model directory: ${MODEL_META_FILE} is missing` : `${root} is not an mlship model directory: it does not exist`,
+      exists
+        ? `${root} is not an mlship model directory: ${MODEL_META_FILE} is missing`
+        : `${root} is not an mlship model directory: it does not exist`,
       { cause: e, data: { path: exists ? file : root } },
     );
   }
@@ -178,10 +252,14 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ModelError('INVALID_META', `${file}: expected JSON, got a parse error (${e instanceof Error ? e.message : String(e)})`, {
-      cause: e,
-      data: { path: file },
-    });
+    throw new ModelError(
+      'INVALID_META',
+      `${file}: expected JSON, got a parse error (${e instanceof Error ? e.message : String(e)})`,
+      {
+        cause: e,
+        data: { path: file },
+      },
+    );
   }
   return validateModelMeta(json, file);
 }
@@ -207,33 +285,56 @@ export async function verifyModelDir(dir: string): Promise<ModelMeta> {
     try {
       bytes = await fs.readFile(file);
     } catch (e) {
-      throw new ModelError('INTEGRITY', `${file}: listed in ${MODEL_META_FILE} (${entry.bytes} bytes) but missing`, { cause: e, data: { path: rel } });
+      throw new ModelError(
+        'INTEGRITY',
+        `${file}: listed in ${MODEL_META_FILE} (${entry.bytes} bytes) but missing`,
+        { cause: e, data: { path: rel } },
+      );
     }
     if (bytes.byteLength !== entry.bytes) {
-      throw new ModelError('INTEGRITY', `${file}: expected ${entry.bytes} bytes (per ${MODEL_META_FILE}), got ${bytes.byteLength}${bytes.byteLength < entry.bytes ? ' (truncated)' : ''}`, {
-        data: { path: rel, expected: entry.bytes, actual: bytes.byteLength },
-      });
+      throw new ModelError(
+        'INTEGRITY',
+        `${file}: expected ${entry.bytes} bytes (per ${MODEL_META_FILE}), got ${bytes.byteLength}${bytes.byteLength < entry.bytes ? ' (truncated)' : ''}`,
+        {
+          data: { path: rel, expected: entry.bytes, actual: bytes.byteLength },
+        },
+      );
     }
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (sha !== entry.sha256) {
-      throw new ModelError('INTEGRITY', `${file}: expected sha256 ${entry.sha256} (per ${MODEL_META_FILE}), got ${sha}: the file was modified`, {
-        data: { path: rel, expected: entry.sha256, actual: sha },
-      });
+      throw new ModelError(
+        'INTEGRITY',
+        `${file}: expected sha256 ${entry.sha256} (per ${MODEL_META_FILE}), got ${sha}: the file was modified`,
+        {
+          data: { path: rel, expected: entry.sha256, actual: sha },
+        },
+      );
     }
     if (rel === 'model.json') {
       let manifest: unknown;
       try {
-        manifest = (JSON.parse(bytes.toString('utf8')) as { weightsManifest?: unknown }).weightsManifest;
+        manifest = (JSON.parse(bytes.toString('utf8')) as { weightsManifest?: unknown })
+          .weightsManifest;
       } catch (e) {
-        throw new ModelError('INTEGRITY', `${file}: expected model JSON, got a parse error`, { cause: e, data: { path: rel } });
+        throw new ModelError('INTEGRITY', `${file}: expected model JSON, got a parse error`, {
+          cause: e,
+          data: { path: rel },
+        });
       }
-      if (!Array.isArray(manifest)) throw new ModelError('INTEGRITY', `${file}: expected a weightsManifest array`, { data: { path: rel } });
+      if (!Array.isArray(manifest))
+        throw new ModelError('INTEGRITY', `${file}: expected a weightsManifest array`, {
+          data: { path: rel },
+        });
       for (const group of manifest as { paths?: unknown }[]) {
         for (const p of Array.isArray(group.paths) ? group.paths : []) {
           if (typeof p !== 'string' || !(p in meta.files)) {
-            throw new ModelError('INTEGRITY', `${file}: weight file ${JSON.stringify(p)} is not listed in ${MODEL_META_FILE} files, so it cannot be verified`, {
-              data: { path: typeof p === 'string' ? p : rel },
-            });
+            throw new ModelError(
+              'INTEGRITY',
+              `${file}: weight file ${JSON.stringify(p)} is not listed in ${MODEL_META_FILE} files, so it cannot be verified`,
+              {
+                data: { path: typeof p === 'string' ? p : rel },
+              },
+            );
           }
         }
       }
@@ -254,13 +355,20 @@ export async function verifyModelDir(dir: string): Promise<ModelMeta> {
  * const { model, meta } = await loadModelDir('./models/cnn-v1');
  * ```
  */
-export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
+export async function loadModelDir(
+  dir: string,
+): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
   const meta = await verifyModelDir(dir);
   try {
     const model = await loadLayersModel(dir);
     return { model, meta };
   } catch (e) {
-    const where = isTfError(e) && typeof e.data?.path === 'string' ? e.data.path : path.resolve(dir);
-    throw new ModelError('LOAD_FAILED', `loading ${where} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, data: { path: where } });
+    const where =
+      isTfError(e) && typeof e.data?.path === 'string' ? e.data.path : path.resolve(dir);
+    throw new ModelError(
+      'LOAD_FAILED',
+      `loading ${where} failed: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e, data: { path: where } },
+    );
   }
 }

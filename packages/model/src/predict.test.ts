@@ -10,7 +10,14 @@ beforeAll(async () => {
 describe('predict', () => {
   it('returns label, class index, probability and top-k per image', async () => {
     const model = pixelModel();
-    const [a, b] = await predict(model, pixelImages([[255, 0], [0, 255]]), { topK: 2 });
+    const [a, b] = await predict(
+      model,
+      pixelImages([
+        [255, 0],
+        [0, 255],
+      ]),
+      { topK: 2 },
+    );
     const p = 1 / (1 + Math.exp(-10));
     expect(a).toMatchObject({ label: 'first', classIndex: 0 });
     expect(a!.probability).toBeCloseTo(p, 5);
@@ -22,7 +29,15 @@ describe('predict', () => {
 
   it('takes labels and input scaling from model metadata; Float32 images are used as given', async () => {
     const model = pixelModel();
-    const meta = { labels: ['x', 'y'], input: { shape: [2, 2, 1] as [number, number, number], dtype: 'float32' as const, scale: -1 / 255, offset: 1 } };
+    const meta = {
+      labels: ['x', 'y'],
+      input: {
+        shape: [2, 2, 1] as [number, number, number],
+        dtype: 'float32' as const,
+        scale: -1 / 255,
+        offset: 1,
+      },
+    };
     // scale -1/255 + offset 1 inverts the pixels: pixel0 = 255 -> 0, so class 1 wins.
     const [inverted] = await predict(model, pixelImages([[255, 0]]), { meta, topK: 5 });
     expect(inverted).toMatchObject({ label: 'y', classIndex: 1 });
@@ -35,13 +50,20 @@ describe('predict', () => {
 
   it('predicts 10,000 images in bounded batches, the same as one-by-one, without leaking tensors', async () => {
     const model = pixelModel();
-    const pairs = Array.from({ length: 10_000 }, (_, i) => [(i * 37) % 256, (i * 91) % 256] as const);
+    const pairs = Array.from(
+      { length: 10_000 },
+      (_, i) => [(i * 37) % 256, (i * 91) % 256] as const,
+    );
     const ds = pixelImages(pairs);
     const before = tf.memory().numTensors;
     const all = await predict(model, ds, { batchSize: 512 });
     expect(tf.memory().numTensors).toBe(before);
     expect(all).toHaveLength(10_000);
-    const few = await predict(model, { images: ds.images.subarray(0, 40), shape: [10, 2, 2, 1] }, { batchSize: 1 });
+    const few = await predict(
+      model,
+      { images: ds.images.subarray(0, 40), shape: [10, 2, 2, 1] },
+      { batchSize: 1 },
+    );
     expect(few.map((p) => p.classIndex)).toEqual(all.slice(0, 10).map((p) => p.classIndex));
     for (const [i, p] of all.entries()) {
       const [a, b] = pairs[i]!;

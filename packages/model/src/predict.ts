@@ -57,15 +57,27 @@ export interface PredictOptions {
  * console.log(first.label, first.probability);
  * ```
  */
-export async function predict(model: tf.LayersModel, images: PredictInput, options: PredictOptions = {}): Promise<Prediction[]> {
+export async function predict(
+  model: tf.LayersModel,
+  images: PredictInput,
+  options: PredictOptions = {},
+): Promise<Prediction[]> {
   const input = inputSpecOf(model, options.meta?.input);
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new ModelError('INVALID_OPTION', `batchSize: expected a positive integer, got ${String(batchSize)}`, { data: { path: 'batchSize' } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `batchSize: expected a positive integer, got ${String(batchSize)}`,
+      { data: { path: 'batchSize' } },
+    );
   }
   const topK = options.topK ?? 3;
   if (!Number.isInteger(topK) || topK <= 0) {
-    throw new ModelError('INVALID_OPTION', `topK: expected a positive integer, got ${String(topK)}`, { data: { path: 'topK' } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `topK: expected a positive integer, got ${String(topK)}`,
+      { data: { path: 'topK' } },
+    );
   }
   const ds: ImageDataset = {
     images: images.images,
@@ -76,9 +88,18 @@ export async function predict(model: tf.LayersModel, images: PredictInput, optio
   checkDataset(ds, input, 'images', undefined, false);
   const outShape = model.outputs[0]?.shape ?? [];
   const classes = outShape[outShape.length - 1] ?? 0;
-  const labels = options.meta?.labels ?? options.labels ?? (ds.classNames.length === classes ? ds.classNames : Array.from({ length: classes }, (_, i) => String(i)));
+  const labels =
+    options.meta?.labels ??
+    options.labels ??
+    (ds.classNames.length === classes
+      ? ds.classNames
+      : Array.from({ length: classes }, (_, i) => String(i)));
   if (labels.length !== classes) {
-    throw new ModelError('INVALID_OPTION', `labels: expected ${classes} class names (the model's outputs), got ${labels.length}`, { data: { path: 'labels' } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `labels: expected ${classes} class names (the model's outputs), got ${labels.length}`,
+      { data: { path: 'labels' } },
+    );
   }
   const k = Math.min(topK, classes);
   const out: Prediction[] = [];
@@ -87,9 +108,16 @@ export async function predict(model: tf.LayersModel, images: PredictInput, optio
     for (let i = 0; i < count; i++) {
       const row = i * width;
       const order = idx.slice().sort((a, b) => probs[row + b]! - probs[row + a]!);
-      const top = order.slice(0, k).map((c) => ({ label: labels[c]!, probability: probs[row + c]! }));
+      const top = order
+        .slice(0, k)
+        .map((c) => ({ label: labels[c]!, probability: probs[row + c]! }));
       const best = order[0]!;
-      out.push({ label: labels[best]!, classIndex: best, probability: probs[row + best]!, topK: top });
+      out.push({
+        label: labels[best]!,
+        classIndex: best,
+        probability: probs[row + best]!,
+        topK: top,
+      });
     }
   });
   return out;

@@ -19,9 +19,15 @@ describe('learningRateAt', () => {
   });
 
   it.each<[LearningRateSchedule, RegExp]>([
-    [{ type: 'step', every: 0, factor: 0.5 }, /^schedule\.every: expected a positive integer, got 0$/],
+    [
+      { type: 'step', every: 0, factor: 0.5 },
+      /^schedule\.every: expected a positive integer, got 0$/,
+    ],
     [{ type: 'exponential', factor: -1 }, /^schedule\.factor: expected a positive number, got -1$/],
-    [{ type: 'linear' } as never, /^schedule\.type: expected 'constant', 'step', 'exponential', 'cosine' or a function, got "linear"$/],
+    [
+      { type: 'linear' } as never,
+      /^schedule\.type: expected 'constant', 'step', 'exponential', 'cosine' or a function, got "linear"$/,
+    ],
     [() => Number.NaN, /^schedule: expected a finite learning rate >= 0 for epoch 1, got NaN$/],
   ])('rejects %o', (schedule, message) => {
     expect(() => learningRateAt(schedule, 1, 0.01, 5)).toThrow(message);

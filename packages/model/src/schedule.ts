@@ -24,23 +24,33 @@ export type LearningRateSchedule =
 export function checkSchedule(schedule: LearningRateSchedule, path = 'schedule'): void {
   if (typeof schedule === 'function') return;
   const fail = (field: string, expected: string, got: unknown): never => {
-    throw new ModelError('INVALID_OPTION', `${path}.${field}: expected ${expected}, got ${JSON.stringify(got)}`, { data: { path: `${path}.${field}` } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `${path}.${field}: expected ${expected}, got ${JSON.stringify(got)}`,
+      { data: { path: `${path}.${field}` } },
+    );
   };
   switch (schedule?.type) {
     case 'constant':
       return;
     case 'step':
-      if (!Number.isInteger(schedule.every) || schedule.every <= 0) fail('every', 'a positive integer', schedule.every);
+      if (!Number.isInteger(schedule.every) || schedule.every <= 0)
+        fail('every', 'a positive integer', schedule.every);
       if (!(schedule.factor > 0)) fail('factor', 'a positive number', schedule.factor);
       return;
     case 'exponential':
       if (!(schedule.factor > 0)) fail('factor', 'a positive number', schedule.factor);
       return;
     case 'cosine':
-      if (schedule.minLearningRate !== undefined && !(schedule.minLearningRate >= 0)) fail('minLearningRate', 'a number >= 0', schedule.minLearningRate);
+      if (schedule.minLearningRate !== undefined && !(schedule.minLearningRate >= 0))
+        fail('minLearningRate', 'a number >= 0', schedule.minLearningRate);
       return;
     default:
-      fail('type', "'constant', 'step', 'exponential', 'cosine' or a function", (schedule as { type?: unknown } | undefined)?.type);
+      fail(
+        'type',
+        "'constant', 'step', 'exponential', 'cosine' or a function",
+        (schedule as { type?: unknown } | undefined)?.type,
+      );
   }
 }
 
@@ -58,12 +68,18 @@ export function checkSchedule(schedule: LearningRateSchedule, path = 'schedule')
  * learningRateAt({ type: 'step', every: 2, factor: 0.5 }, 3, 0.01, 10); // 0.005
  * ```
  */
-export function learningRateAt(schedule: LearningRateSchedule, epoch: number, initial: number, epochs: number): number {
+export function learningRateAt(
+  schedule: LearningRateSchedule,
+  epoch: number,
+  initial: number,
+  epochs: number,
+): number {
   checkSchedule(schedule);
   let lr: number;
   if (typeof schedule === 'function') lr = schedule(epoch, initial, epochs);
   else if (schedule.type === 'constant') lr = initial;
-  else if (schedule.type === 'step') lr = initial * schedule.factor ** Math.floor((epoch - 1) / schedule.every);
+  else if (schedule.type === 'step')
+    lr = initial * schedule.factor ** Math.floor((epoch - 1) / schedule.every);
   else if (schedule.type === 'exponential') lr = initial * schedule.factor ** (epoch - 1);
   else {
     const min = schedule.minLearningRate ?? 0;
@@ -71,7 +87,11 @@ export function learningRateAt(schedule: LearningRateSchedule, epoch: number, in
     lr = min + ((initial - min) * (1 + Math.cos(Math.PI * progress))) / 2;
   }
   if (!Number.isFinite(lr) || lr < 0) {
-    throw new ModelError('INVALID_OPTION', `schedule: expected a finite learning rate >= 0 for epoch ${epoch}, got ${lr}`, { data: { path: 'schedule' } });
+    throw new ModelError(
+      'INVALID_OPTION',
+      `schedule: expected a finite learning rate >= 0 for epoch ${epoch}, got ${lr}`,
+      { data: { path: 'schedule' } },
+    );
   }
   return lr;
 }

@@ -202,7 +202,9 @@ const ALLOWED_KEYS: Record<LayerType, readonly string[]> = {
 };
 
 function fail(path: string, expected: string, got: unknown): never {
-  throw new ModelError('INVALID_SPEC', `${path}: expected ${expected}, got ${show(got)}`, { data: { path } });
+  throw new ModelError('INVALID_SPEC', `${path}: expected ${expected}, got ${show(got)}`, {
+    data: { path },
+  });
 }
 
 function show(value: unknown): string {
@@ -221,7 +223,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function positiveInt(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(path, 'a positive integer', value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    fail(path, 'a positive integer', value);
   return value;
 }
 
@@ -233,7 +236,12 @@ function size2d(value: unknown, path: string): [number, number] {
   return fail(path, 'a positive integer or [height, width]', value);
 }
 
-function optional<T>(obj: Record<string, unknown>, key: string, check: (v: unknown, p: string) => T, path: string): T | undefined {
+function optional<T>(
+  obj: Record<string, unknown>,
+  key: string,
+  check: (v: unknown, p: string) => T,
+  path: string,
+): T | undefined {
   return obj[key] === undefined ? undefined : check(obj[key], `${path}.${key}`);
 }
 
@@ -255,7 +263,13 @@ function bool(value: unknown, path: string): boolean {
 }
 
 function fraction(value: unknown, path: string, inclusiveZero: boolean, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value >= 1 || value < 0 || (!inclusiveZero && value === 0)) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value >= 1 ||
+    value < 0 ||
+    (!inclusiveZero && value === 0)
+  ) {
     fail(path, what, value);
   }
   return value;
@@ -285,15 +299,18 @@ const GENERATED_PREFIX: Record<LayerType, string> = {
 export function resolveSpec(value: unknown): { spec: ModelSpec; layers: ResolvedLayer[] } {
   if (!isRecord(value)) fail('spec', 'an object', value);
   for (const key of Object.keys(value)) {
-    if (!['name', 'input', 'layers', 'classes'].includes(key)) fail(key, 'no such field (name, input, layers, classes)', value[key]);
+    if (!['name', 'input', 'layers', 'classes'].includes(key))
+      fail(key, 'no such field (name, input, layers, classes)', value[key]);
   }
   const name = value['name'];
-  if (typeof name !== 'string' || !NAME_RE.test(name)) fail('name', 'a name matching [a-z0-9][a-z0-9._-]*', name);
+  if (typeof name !== 'string' || !NAME_RE.test(name))
+    fail('name', 'a name matching [a-z0-9][a-z0-9._-]*', name);
 
   const input = value['input'];
   if (!isRecord(input)) fail('input', 'an object {shape, dtype, scale, offset}', input);
   const shape = input['shape'];
-  if (!Array.isArray(shape) || shape.length !== 3) fail('input.shape', '[height, width, channels]', shape);
+  if (!Array.isArray(shape) || shape.length !== 3)
+    fail('input.shape', '[height, width, channels]', shape);
   shape.forEach((d, i) => positiveInt(d, `input.shape[${i}]`));
   if (input['dtype'] !== 'float32') fail('input.dtype', "'float32'", input['dtype']);
   for (const key of ['scale', 'offset'] as const) {
@@ -303,10 +320,12 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
   if (input['scale'] === 0) fail('input.scale', 'a non-zero number', 0);
 
   const classes = value['classes'];
-  if (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 2) fail('classes', 'an integer >= 2', classes);
+  if (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 2)
+    fail('classes', 'an integer >= 2', classes);
 
   const layers = value['layers'];
-  if (!Array.isArray(layers) || layers.length === 0) fail('layers', 'a non-empty array of layer specs', layers);
+  if (!Array.isArray(layers) || layers.length === 0)
+    fail('layers', 'a non-empty array of layer specs', layers);
 
   const resolved: ResolvedLayer[] = [];
   const names = new Set<string>();
@@ -322,12 +341,22 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
     }
     const t = type as LayerType;
     for (const key of Object.keys(layer)) {
-      if (layer[key] !== undefined && !ALLOWED_KEYS[t].includes(key)) fail(`${path}.${key}`, `no such field for '${t}' (${ALLOWED_KEYS[t].join(', ')})`, layer[key]);
+      if (layer[key] !== undefined && !ALLOWED_KEYS[t].includes(key))
+        fail(
+          `${path}.${key}`,
+          `no such field for '${t}' (${ALLOWED_KEYS[t].join(', ')})`,
+          layer[key],
+        );
     }
     const spatial = current.length === 3;
     const inputShape = current;
     const needSpatial = (): void => {
-      if (!spatial) fail(`${path}.type`, `a layer that takes a flat input (the input to '${t}' is [${current.join(', ')}]; '${t}' needs [height, width, channels])`, t);
+      if (!spatial)
+        fail(
+          `${path}.type`,
+          `a layer that takes a flat input (the input to '${t}' is [${current.join(', ')}]; '${t}' needs [height, width, channels])`,
+          t,
+        );
     };
     switch (t) {
       case 'conv2d': {
@@ -339,9 +368,17 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
         optional(layer, 'activation', activation, path);
         optional(layer, 'useBias', bool, path);
         if (pad === 'valid' && (kh > current[0]! || kw > current[1]!)) {
-          fail(`${path}.kernelSize`, `at most ${current[0]}x${current[1]} (the input to this layer is ${current.join('x')})`, layer['kernelSize']);
+          fail(
+            `${path}.kernelSize`,
+            `at most ${current[0]}x${current[1]} (the input to this layer is ${current.join('x')})`,
+            layer['kernelSize'],
+          );
         }
-        current = [windowOut(current[0]!, kh, sh, pad), windowOut(current[1]!, kw, sw, pad), filters];
+        current = [
+          windowOut(current[0]!, kh, sh, pad),
+          windowOut(current[1]!, kw, sw, pad),
+          filters,
+        ];
         break;
       }
       case 'maxPooling2d': {
@@ -350,24 +387,43 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
         const [sh, sw] = optional(layer, 'strides', size2d, path) ?? [ph, pw];
         const pad = optional(layer, 'padding', padding, path) ?? 'valid';
         if (pad === 'valid' && (ph > current[0]! || pw > current[1]!)) {
-          fail(`${path}.poolSize`, `at most ${current[0]}x${current[1]} (the input to this layer is ${current.join('x')})`, layer['poolSize']);
+          fail(
+            `${path}.poolSize`,
+            `at most ${current[0]}x${current[1]} (the input to this layer is ${current.join('x')})`,
+            layer['poolSize'],
+          );
         }
-        current = [windowOut(current[0]!, ph, sh, pad), windowOut(current[1]!, pw, sw, pad), current[2]!];
+        current = [
+          windowOut(current[0]!, ph, sh, pad),
+          windowOut(current[1]!, pw, sw, pad),
+          current[2]!,
+        ];
         break;
       }
       case 'batchNormalization':
         optional(layer, 'momentum', (v, p) => fraction(v, p, false, 'a number in (0, 1)'), path);
-        optional(layer, 'epsilon', (v, p) => {
-          if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) fail(p, 'a positive number', v);
-          return v;
-        }, path);
+        optional(
+          layer,
+          'epsilon',
+          (v, p) => {
+            if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+              fail(p, 'a positive number', v);
+            return v;
+          },
+          path,
+        );
         break;
       case 'dropout':
         fraction(layer['rate'], `${path}.rate`, true, 'a number in [0, 1)');
         break;
       case 'flatten':
         if (part === 'features') {
-          if (!spatial) fail(`${path}.type`, `a layer that takes a flat input (the input is already flat: [${current.join(', ')}])`, t);
+          if (!spatial)
+            fail(
+              `${path}.type`,
+              `a layer that takes a flat input (the input is already flat: [${current.join(', ')}])`,
+              t,
+            );
         }
         current = [current.reduce((a, b) => a * b, 1)];
         break;
@@ -377,7 +433,11 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
         break;
       case 'dense': {
         if (spatial) {
-          fail(`${path}.type`, `a layer that takes [height, width, channels] (the input to 'dense' is [${current.join(', ')}]; add a 'flatten' or 'globalAveragePooling2d' before it)`, t);
+          fail(
+            `${path}.type`,
+            `a layer that takes [height, width, channels] (the input to 'dense' is [${current.join(', ')}]; add a 'flatten' or 'globalAveragePooling2d' before it)`,
+            t,
+          );
         }
         const units = positiveInt(layer['units'], `${path}.units`);
         optional(layer, 'activation', activation, path);
@@ -399,11 +459,20 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
         fail(`${path}.name`, `a name matching ${layerPart}_[a-z0-9][a-z0-9_]*`, given);
       }
       if (!given.startsWith(`${layerPart}_`)) {
-        fail(`${path}.name`, `a name starting with '${layerPart}_' (this layer is in the ${layerPart} part)`, given);
+        fail(
+          `${path}.name`,
+          `a name starting with '${layerPart}_' (this layer is in the ${layerPart} part)`,
+          given,
+        );
       }
       layerName = given;
     } else {
-      const isOutput = index === layers.length - 1 || (index === layers.length - 2 && t === 'dense' && isRecord(layers[index + 1]) && (layers[index + 1] as Record<string, unknown>)['type'] === 'activation');
+      const isOutput =
+        index === layers.length - 1 ||
+        (index === layers.length - 2 &&
+          t === 'dense' &&
+          isRecord(layers[index + 1]) &&
+          (layers[index + 1] as Record<string, unknown>)['type'] === 'activation');
       if (isOutput && t === 'dense') layerName = 'head_output';
       else if (isOutput && t === 'activation') layerName = 'head_softmax';
       else {
@@ -415,22 +484,50 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
     }
     if (names.has(layerName)) fail(`${path}.name`, 'a name no other layer uses', layerName);
     names.add(layerName);
-    resolved.push({ index, name: layerName, part: layerPart, spec: layer as unknown as LayerSpec, inputShape, outputShape: current });
+    resolved.push({
+      index,
+      name: layerName,
+      part: layerPart,
+      spec: layer as unknown as LayerSpec,
+      inputShape,
+      outputShape: current,
+    });
   });
 
   // The output must be a softmax distribution over `classes`.
   const last = resolved[resolved.length - 1]!;
   const lastPath = `layers[${last.index}]`;
   if (last.spec.type === 'dense') {
-    if (last.spec.units !== classes) fail(`${lastPath}.units`, `${classes} (classes) for the output layer`, last.spec.units);
-    if (last.spec.activation !== 'softmax') fail(`${lastPath}.activation`, "'softmax' for the output layer", last.spec.activation);
+    if (last.spec.units !== classes)
+      fail(`${lastPath}.units`, `${classes} (classes) for the output layer`, last.spec.units);
+    if (last.spec.activation !== 'softmax')
+      fail(`${lastPath}.activation`, "'softmax' for the output layer", last.spec.activation);
   } else if (last.spec.type === 'activation' && last.spec.activation === 'softmax') {
     const prev = resolved[resolved.length - 2];
-    if (prev?.spec.type !== 'dense') fail(`${lastPath}.type`, "a 'dense' layer before the final softmax activation", prev?.spec.type);
-    if (prev.spec.units !== classes) fail(`layers[${prev.index}].units`, `${classes} (classes) for the output layer`, prev.spec.units);
-    if ((prev.spec.activation ?? 'linear') !== 'linear') fail(`layers[${prev.index}].activation`, "'linear' before the final softmax", prev.spec.activation);
+    if (prev?.spec.type !== 'dense')
+      fail(
+        `${lastPath}.type`,
+        "a 'dense' layer before the final softmax activation",
+        prev?.spec.type,
+      );
+    if (prev.spec.units !== classes)
+      fail(
+        `layers[${prev.index}].units`,
+        `${classes} (classes) for the output layer`,
+        prev.spec.units,
+      );
+    if ((prev.spec.activation ?? 'linear') !== 'linear')
+      fail(
+        `layers[${prev.index}].activation`,
+        "'linear' before the final softmax",
+        prev.spec.activation,
+      );
   } else {
-    fail(`${lastPath}.type`, `'dense' with ${classes} units and softmax activation as the output layer`, last.spec.type);
+    fail(
+      `${lastPath}.type`,
+      `'dense' with ${classes} units and softmax activation as the output layer`,
+      last.spec.type,
+    );
   }
   return { spec: value as unknown as ModelSpec, layers: resolved };
 }
@@ -517,7 +614,12 @@ export function defaultCnnSpec(options: DefaultCnnOptions = {}): ModelSpec {
   (options.convFilters ?? [32, 64]).forEach((filters, block) => {
     for (let i = 0; i < convsPerBlock; i++) {
       conv += 1;
-      const layer: Conv2dLayerSpec = { type: 'conv2d', name: `features_conv${conv}`, filters, kernelSize };
+      const layer: Conv2dLayerSpec = {
+        type: 'conv2d',
+        name: `features_conv${conv}`,
+        filters,
+        kernelSize,
+      };
       if (padding !== 'valid') layer.padding = padding;
       if (options.batchNorm) {
         layer.useBias = false;
@@ -531,9 +633,17 @@ export function defaultCnnSpec(options: DefaultCnnOptions = {}): ModelSpec {
         layers.push(layer);
       }
     }
-    layers.push({ type: 'maxPooling2d', name: `features_pool${block + 1}`, poolSize: options.poolSize ?? 2 });
+    layers.push({
+      type: 'maxPooling2d',
+      name: `features_pool${block + 1}`,
+      poolSize: options.poolSize ?? 2,
+    });
     if ((options.featureDropout ?? 0) > 0) {
-      layers.push({ type: 'dropout', name: `features_dropout${block + 1}`, rate: options.featureDropout! });
+      layers.push({
+        type: 'dropout',
+        name: `features_dropout${block + 1}`,
+        rate: options.featureDropout!,
+      });
     }
   });
   layers.push({ type: 'flatten', name: 'features_flatten' });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fingerprint } from '@mlship/data';
 import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, freeze } from './build';
@@ -24,11 +25,15 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const weights = (model: tf.LayersModel): number[][] => model.getWeights().map((w) => Array.from(w.dataSync()));
+const weights = (model: tf.LayersModel): number[][] =>
+  model.getWeights().map((w) => Array.from(w.dataSync()));
 
 async function dirHashes(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of (await fs.readdir(dir)).sort()) out[name] = createHash('sha256').update(await fs.readFile(path.join(dir, name))).digest('hex');
+  for (const name of (await fs.readdir(dir)).sort())
+    out[name] = createHash('sha256')
+      .update(await fs.readFile(path.join(dir, name)))
+      .digest('hex');
   return out;
 }
 
@@ -52,19 +57,41 @@ describe('train', () => {
     expect(result.history).toHaveLength(4);
     expect(result.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
     for (const h of result.history) {
-      expect(h).toEqual({ epoch: h.epoch, loss: expect.any(Number), accuracy: expect.any(Number), learningRate: 0.01, seconds: expect.any(Number), imagesPerSec: expect.any(Number) });
+      expect(h).toEqual({
+        epoch: h.epoch,
+        loss: expect.any(Number),
+        accuracy: expect.any(Number),
+        learningRate: 0.01,
+        seconds: expect.any(Number),
+        imagesPerSec: expect.any(Number),
+      });
       expect(h.imagesPerSec).toBeGreaterThan(0);
     }
     expect(result.history[3]!.loss).toBeLessThan(result.history[0]!.loss);
     expect(result.history[3]!.accuracy).toBeGreaterThanOrEqual(0.9);
     // 8 batches per epoch, events at batches 3, 6 and 8
     expect(progress.filter((p) => p.epoch === 1).map((p) => p.batch)).toEqual([3, 6, 8]);
-    expect(progress.at(-1)).toMatchObject({ epoch: 4, epochs: 4, batch: 8, batches: 8, images: 64 });
+    expect(progress.at(-1)).toMatchObject({
+      epoch: 4,
+      epochs: 4,
+      batch: 8,
+      batches: 8,
+      images: 64,
+    });
     // memory stays flat across epochs (optimizer slots exist from the first step on) ...
     expect(counts[2]).toBe(counts[0]);
     // ... and the optimizer is released at the end
     expect(tf.memory().numTensors).toBe(before);
-    expect(result.params).toMatchObject({ optimizer: 'adam', learningRate: 0.01, epochs: 4, batchSize: 8, seed: 0, shuffle: true, trainCount: 64, validationCount: 0 });
+    expect(result.params).toMatchObject({
+      optimizer: 'adam',
+      learningRate: 0.01,
+      epochs: 4,
+      batchSize: 8,
+      seed: 0,
+      shuffle: true,
+      trainCount: 64,
+      validationCount: 0,
+    });
     expect(JSON.parse(JSON.stringify(result.params))).toEqual(result.params);
     model.dispose();
   });
@@ -72,7 +99,12 @@ describe('train', () => {
   it('is reproducible: same spec seed and shuffle seed give the same history', async () => {
     const run = async (seed: number): Promise<number[]> => {
       const model = buildModel(spec, { seed: 2 });
-      const { history } = await train(model, data, { epochs: 2, batchSize: 16, seed, input: spec.input });
+      const { history } = await train(model, data, {
+        epochs: 2,
+        batchSize: 16,
+        seed,
+        input: spec.input,
+      });
       model.dispose();
       return history.map((h) => h.loss);
     };
@@ -93,8 +125,17 @@ describe('train', () => {
       input: spec.input,
     });
     expect(result.history.map((h) => h.learningRate)).toEqual([0.1, 0.05, 0.025]);
-    expect(result.history.every((h) => typeof h.valLoss === 'number' && typeof h.valAccuracy === 'number')).toBe(true);
-    expect(result.params).toMatchObject({ trainCount: 48, validationCount: 16, validationSplit: 0.25, schedule: { type: 'step', every: 1, factor: 0.5 } });
+    expect(
+      result.history.every(
+        (h) => typeof h.valLoss === 'number' && typeof h.valAccuracy === 'number',
+      ),
+    ).toBe(true);
+    expect(result.params).toMatchObject({
+      trainCount: 48,
+      validationCount: 16,
+      validationSplit: 0.25,
+      schedule: { type: 'step', every: 1, factor: 0.5 },
+    });
     model.dispose();
   });
 
@@ -156,13 +197,20 @@ describe('train', () => {
       (e: unknown) => e,
     );
     expect(isModelError(error) && error.code).toBe('TRAINING_ABORTED');
-    expect((error as Error).message).toMatch(/^training aborted in epoch 2 before batch 4; 1 epoch\(s\) completed, last checkpoint at /);
+    expect((error as Error).message).toMatch(
+      /^training aborted in epoch 2 before batch 4; 1 epoch\(s\) completed, last checkpoint at /,
+    );
     expect((error as { data: { history: unknown[] } }).data.history).toHaveLength(1);
     expect(batchesAfterAbort).toBe(0);
     expect(await dirHashes(dir)).toEqual(afterEpoch1);
     const meta = await readModelMeta(dir);
     expect(meta.history).toHaveLength(1);
-    expect(meta).toMatchObject({ name: 'tiny', labels: ['left', 'right'], training: { optimizer: 'adam', epochs: 3 } });
+    expect(meta).toMatchObject({
+      name: 'tiny',
+      labels: ['left', 'right'],
+      training: { optimizer: 'adam', epochs: 3 },
+    });
+    expect(meta.datasets).toEqual({ train: { fingerprint: fingerprint(data), count: 64 } });
     model.dispose();
   });
 
@@ -170,7 +218,9 @@ describe('train', () => {
     const model = buildModel(spec, { seed: 1 });
     const signal = AbortSignal.timeout(20);
     const started = performance.now();
-    await expect(train(model, data, { epochs: 1000, batchSize: 8, input: spec.input, signal })).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
+    await expect(
+      train(model, data, { epochs: 1000, batchSize: 8, input: spec.input, signal }),
+    ).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
     expect(performance.now() - started).toBeLessThan(5_000);
     model.dispose();
   });
@@ -181,20 +231,37 @@ describe('train', () => {
     [{ epochs: 0 }, /^epochs: expected a positive integer, got 0$/],
     [{ batchSize: 2.5 }, /^batchSize: expected a positive integer, got 2\.5$/],
     [{ validationSplit: 1 }, /^validationSplit: expected a number in \[0, 1\), got 1$/],
-    [{ validationSplit: 0.001 }, /^validationSplit: expected a fraction leaving at least one image on each side of 64, got 0\.001$/],
-    [{ earlyStopping: { monitor: 'valLoss' } }, /^earlyStopping\.monitor: expected 'loss' or 'accuracy' \(there is no validation data\), got "valLoss"$/],
-    [{ earlyStopping: { patience: -1 } }, /^earlyStopping\.patience: expected an integer >= 0, got -1$/],
-    [{ schedule: { type: 'step', every: 0, factor: 1 } }, /^schedule\.every: expected a positive integer, got 0$/],
+    [
+      { validationSplit: 0.001 },
+      /^validationSplit: expected a fraction leaving at least one image on each side of 64, got 0\.001$/,
+    ],
+    [
+      { earlyStopping: { monitor: 'valLoss' } },
+      /^earlyStopping\.monitor: expected 'loss' or 'accuracy' \(there is no validation data\), got "valLoss"$/,
+    ],
+    [
+      { earlyStopping: { patience: -1 } },
+      /^earlyStopping\.patience: expected an integer >= 0, got -1$/,
+    ],
+    [
+      { schedule: { type: 'step', every: 0, factor: 1 } },
+      /^schedule\.every: expected a positive integer, got 0$/,
+    ],
     [{ seed: 0.5 }, /^seed: expected an integer, got 0\.5$/],
   ])('rejects %o with INVALID_OPTION', async (options, message) => {
     const model = buildModel(spec);
-    await expect(train(model, data, options)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(message) });
+    await expect(train(model, data, options)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(message),
+    });
     model.dispose();
   });
 
   it('rejects labels the model cannot output', async () => {
     const model = buildModel(spec);
-    await expect(train(model, { ...data, labels: data.labels.map(() => 2) }, { epochs: 1 })).rejects.toThrow(/^data\.labels\[0\]: expected a class index in \[0, 2\), got 2$/);
+    await expect(
+      train(model, { ...data, labels: data.labels.map(() => 2) }, { epochs: 1 }),
+    ).rejects.toThrow(/^data\.labels\[0\]: expected a class index in \[0, 2\), got 2$/);
     model.dispose();
   });
 });

@@ -1,11 +1,19 @@
 import type { ImageDataset } from '@mlship/data';
 import { tf } from '@mlship/tf';
 import { ModelError } from './errors';
-import { checkDataset, imageBatch, inputSpecOf, labelBatch, permutation, seededRandom, subset } from './internal/data';
+import {
+  checkDataset,
+  imageBatch,
+  inputSpecOf,
+  labelBatch,
+  permutation,
+  seededRandom,
+  subset,
+} from './internal/data';
 import { EPSILON, forwardBatches } from './internal/forward';
-import type { EpochStats } from './meta';
+import type { DatasetRef, EpochStats } from './meta';
 import type { ModelMetaInput } from './model-dir';
-import { saveModelDir } from './model-dir';
+import { datasetRefs, saveModelDir } from './model-dir';
 import type { LearningRateSchedule } from './schedule';
 import { checkSchedule, learningRateAt } from './schedule';
 import type { InputSpec } from './spec';
@@ -88,8 +96,13 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** When set, the model directory is saved here (atomically) after every epoch. */
   checkpointDir?: string;
-  /** Metadata for the checkpoint's `mlship.json` (labels default to the training set's class names). */
-  checkpointMeta?: Omit<ModelMetaInput, 'labels' | 'history' | 'training'> & { labels?: readonly string[] };
+  /**
+   * Metadata for the checkpoint's `mlship.json` (labels default to the training set's class names,
+   * datasets to the fingerprints of the training and validation sets).
+   */
+  checkpointMeta?: Omit<ModelMetaInput, 'labels' | 'history' | 'training'> & {
+    labels?: readonly string[];
+  };
   /** Clock in milliseconds (default `performance.now`). */
   now?: () => number;
 }
@@ -125,12 +138,23 @@ export interface TrainResult {
   params: TrainingParams;
 }
 
-const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 'rmsprop', 'adamax', 'adagrad'];
+const OPTIMIZERS: readonly OptimizerName[] = [
+  'adam',
+  'sgd',
+  'momentum',
+  'rmsprop',
+  'adamax',
+  'adagrad',
+];
 
 function optionError(path: string, expected: string, got: unknown): ModelError {
-  return new ModelError('INVALID_OPTION', `${path}: expected ${expected}, got ${typeof got === 'function' ? 'a function' : JSON.stringify(got)}`, {
-    data: { path },
-  });
+  return new ModelError(
+    'INVALID_OPTION',
+    `${path}: expected ${expected}, got ${typeof got === 'function' ? 'a function' : JSON.stringify(got)}`,
+    {
+      data: { path },
+    },
+  );
 }
 
 function makeOptimizer(name: OptimizerName, lr: number, momentum: number): tf.Optimizer {
@@ -151,7 +175,10 @@ function makeOptimizer(name: OptimizerName, lr: number, momentum: number): tf.Op
 }
 
 function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  const o = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  const o = optimizer as unknown as {
+    setLearningRate?: (lr: number) => void;
+    learningRate: number;
+  };
   if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
   else o.learningRate = lr;
 }
@@ -188,25 +215,36 @@ const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * });
  * ```
  */
-export async function train(model: tf.LayersModel, data: ImageDataset, options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(
+  model: tf.LayersModel,
+  data: ImageDataset,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
   const optimizerName = options.optimizer ?? 'adam';
-  if (!OPTIMIZERS.includes(optimizerName)) throw optionError('optimizer', OPTIMIZERS.map((o) => `'${o}'`).join(', '), optimizerName);
+  if (!OPTIMIZERS.includes(optimizerName))
+    throw optionError('optimizer', OPTIMIZERS.map((o) => `'${o}'`).join(', '), optimizerName);
   const lr0 = options.learningRate ?? 0.001;
-  if (typeof lr0 !== 'number' || !(lr0 > 0) || !Number.isFinite(lr0)) throw optionError('learningRate', 'a positive number', lr0);
+  if (typeof lr0 !== 'number' || !(lr0 > 0) || !Number.isFinite(lr0))
+    throw optionError('learningRate', 'a positive number', lr0);
   const momentum = options.momentum ?? 0.9;
-  if (!(momentum >= 0 && momentum < 1)) throw optionError('momentum', 'a number in [0, 1)', momentum);
+  if (!(momentum >= 0 && momentum < 1))
+    throw optionError('momentum', 'a number in [0, 1)', momentum);
   const epochs = options.epochs ?? 5;
-  if (!Number.isInteger(epochs) || epochs <= 0) throw optionError('epochs', 'a positive integer', epochs);
+  if (!Number.isInteger(epochs) || epochs <= 0)
+    throw optionError('epochs', 'a positive integer', epochs);
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw optionError('batchSize', 'a positive integer', batchSize);
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw optionError('batchSize', 'a positive integer', batchSize);
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw optionError('seed', 'an integer', seed);
   const progressEvery = options.progressEvery ?? 10;
-  if (!Number.isInteger(progressEvery) || progressEvery <= 0) throw optionError('progressEvery', 'a positive integer', progressEvery);
+  if (!Number.isInteger(progressEvery) || progressEvery <= 0)
+    throw optionError('progressEvery', 'a positive integer', progressEvery);
   const schedule = options.schedule ?? { type: 'constant' };
   checkSchedule(schedule);
   const split = options.validationSplit ?? 0;
-  if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw optionError('validationSplit', 'a number in [0, 1)', split);
+  if (typeof split !== 'number' || !(split >= 0 && split < 1))
+    throw optionError('validationSplit', 'a number in [0, 1)', split);
   const now = options.now ?? (() => performance.now());
 
   const input = inputSpecOf(model, options.input);
@@ -220,7 +258,12 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
   else if (split > 0) {
     const n = data.shape[0];
     const nVal = Math.round(n * split);
-    if (nVal === 0 || nVal === n) throw optionError('validationSplit', `a fraction leaving at least one image on each side of ${n}`, split);
+    if (nVal === 0 || nVal === n)
+      throw optionError(
+        'validationSplit',
+        `a fraction leaving at least one image on each side of ${n}`,
+        split,
+      );
     trainSet = subset(data, 0, n - nVal);
     valSet = subset(data, n - nVal, n);
   }
@@ -229,19 +272,30 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
   if (options.earlyStopping !== undefined) {
     const e = options.earlyStopping;
     const monitor = e.monitor ?? (valSet !== undefined ? 'valLoss' : 'loss');
-    if (!['loss', 'accuracy', 'valLoss', 'valAccuracy'].includes(monitor)) throw optionError('earlyStopping.monitor', "'loss', 'accuracy', 'valLoss' or 'valAccuracy'", monitor);
+    if (!['loss', 'accuracy', 'valLoss', 'valAccuracy'].includes(monitor))
+      throw optionError(
+        'earlyStopping.monitor',
+        "'loss', 'accuracy', 'valLoss' or 'valAccuracy'",
+        monitor,
+      );
     if ((monitor === 'valLoss' || monitor === 'valAccuracy') && valSet === undefined) {
-      throw optionError('earlyStopping.monitor', "'loss' or 'accuracy' (there is no validation data)", monitor);
+      throw optionError(
+        'earlyStopping.monitor',
+        "'loss' or 'accuracy' (there is no validation data)",
+        monitor,
+      );
     }
     const patience = e.patience ?? 3;
-    if (!Number.isInteger(patience) || patience < 0) throw optionError('earlyStopping.patience', 'an integer >= 0', patience);
+    if (!Number.isInteger(patience) || patience < 0)
+      throw optionError('earlyStopping.patience', 'an integer >= 0', patience);
     const minDelta = e.minDelta ?? 0;
     if (!(minDelta >= 0)) throw optionError('earlyStopping.minDelta', 'a number >= 0', minDelta);
     early = { monitor, patience, minDelta, restoreBest: e.restoreBest ?? true };
   }
 
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  if (vars.length === 0) throw optionError('model', 'a model with at least one trainable layer', model.name);
+  if (vars.length === 0)
+    throw optionError('model', 'a model with at least one trainable layer', model.name);
 
   const params: TrainingParams = {
     optimizer: optimizerName,
@@ -267,11 +321,16 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
   let best: { epoch: number; value: number; weights: tf.Tensor[] | null } | null = null;
   let stoppedEarly = false;
   let finalWeightsEpoch = 0;
+  let checkpointDatasets: Record<string, DatasetRef> | undefined;
   const aborted = (epoch: number, batch: number): ModelError =>
-    new ModelError('TRAINING_ABORTED', `training aborted in epoch ${epoch} before batch ${batch}; ${history.length} epoch(s) completed${options.checkpointDir ? `, last checkpoint at ${options.checkpointDir}` : ''}`, {
-      cause: options.signal?.reason,
-      data: { epoch, batch, history: [...history], checkpointDir: options.checkpointDir ?? null },
-    });
+    new ModelError(
+      'TRAINING_ABORTED',
+      `training aborted in epoch ${epoch} before batch ${batch}; ${history.length} epoch(s) completed${options.checkpointDir ? `, last checkpoint at ${options.checkpointDir}` : ''}`,
+      {
+        cause: options.signal?.reason,
+        data: { epoch, batch, history: [...history], checkpointDir: options.checkpointDir ?? null },
+      },
+    );
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -299,7 +358,9 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
               const probs = model.apply(x, { training: true }) as tf.Tensor2D;
               hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')));
               const clipped = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
-              return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, classes), tf.log(clipped)), -1))) as tf.Scalar;
+              return tf.neg(
+                tf.mean(tf.sum(tf.mul(tf.oneHot(y, classes), tf.log(clipped)), -1)),
+              ) as tf.Scalar;
             },
             true,
             vars,
@@ -312,14 +373,21 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
         correct.dispose();
         stepMs += now() - t0;
         if (!Number.isFinite(lossValue)) {
-          throw new ModelError('TRAINING_DIVERGED', `loss: expected a finite number, got ${lossValue} in epoch ${epoch}, batch ${b + 1} (learning rate ${lr}); lower the learning rate`, {
-            data: { epoch, batch: b + 1, history: [...history] },
-          });
+          throw new ModelError(
+            'TRAINING_DIVERGED',
+            `loss: expected a finite number, got ${lossValue} in epoch ${epoch}, batch ${b + 1} (learning rate ${lr}); lower the learning rate`,
+            {
+              data: { epoch, batch: b + 1, history: [...history] },
+            },
+          );
         }
         lossSum += lossValue * count;
         correctSum += correctValue;
         seen += count;
-        if (options.onProgress !== undefined && ((b + 1) % progressEvery === 0 || b === batches - 1)) {
+        if (
+          options.onProgress !== undefined &&
+          ((b + 1) % progressEvery === 0 || b === batches - 1)
+        ) {
           options.onProgress({
             epoch,
             epochs,
@@ -355,10 +423,16 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
       if (early !== null) {
         const value = stats[early.monitor]!;
         const lower = early.monitor === 'loss' || early.monitor === 'valLoss';
-        const improved = best === null || (lower ? value < best.value - early.minDelta : value > best.value + early.minDelta);
+        const improved =
+          best === null ||
+          (lower ? value < best.value - early.minDelta : value > best.value + early.minDelta);
         if (improved) {
           if (best?.weights) tf.dispose(best.weights);
-          best = { epoch, value, weights: early.restoreBest ? model.getWeights().map((w) => tf.keep(w.clone())) : null };
+          best = {
+            epoch,
+            value,
+            weights: early.restoreBest ? model.getWeights().map((w) => tf.keep(w.clone())) : null,
+          };
         } else if (epoch - best!.epoch >= early.patience) {
           stop = true;
         }
@@ -366,10 +440,21 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
       if (options.signal?.aborted) throw aborted(epoch + 1, 1);
       if (options.checkpointDir !== undefined) {
         const meta = options.checkpointMeta ?? {};
+        checkpointDatasets ??= datasetRefs(
+          meta.datasets ??
+            (valSet === undefined ? { train: trainSet } : { train: trainSet, validation: valSet }),
+        );
         await saveModelDir(
           model,
           options.checkpointDir,
-          { ...meta, labels: meta.labels ?? trainSet.classNames, input: meta.input ?? input, training: params, history },
+          {
+            ...meta,
+            labels: meta.labels ?? trainSet.classNames,
+            input: meta.input ?? input,
+            training: params,
+            history,
+            datasets: checkpointDatasets,
+          },
           { overwrite: true },
         );
       }
@@ -390,7 +475,11 @@ export async function train(model: tf.LayersModel, data: ImageDataset, options: 
   return { history, stoppedEarly, finalWeightsEpoch, bestEpoch: best?.epoch ?? null, params };
 }
 
-async function lossAndAccuracy(model: tf.LayersModel, ds: ImageDataset, input: InputSpec): Promise<{ loss: number; accuracy: number }> {
+async function lossAndAccuracy(
+  model: tf.LayersModel,
+  ds: ImageDataset,
+  input: InputSpec,
+): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   await forwardBatches(model, ds, input, 256, (probs, start, count, k) => {

@@ -13,8 +13,16 @@ export function inputSpecOf(model: tf.LayersModel, given?: InputSpec): InputSpec
   if (given !== undefined) return given;
   const shape = model.inputs[0]?.shape ?? [];
   const [, h, w, c] = shape;
-  if (shape.length !== 4 || typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number') {
-    throw new ModelError('INVALID_DATA', `model ${model.name}: expected an image model with input [batch, height, width, channels], got [${shape.join(', ')}]`);
+  if (
+    shape.length !== 4 ||
+    typeof h !== 'number' ||
+    typeof w !== 'number' ||
+    typeof c !== 'number'
+  ) {
+    throw new ModelError(
+      'INVALID_DATA',
+      `model ${model.name}: expected an image model with input [batch, height, width, channels], got [${shape.join(', ')}]`,
+    );
   }
   return { shape: [h, w, c], dtype: 'float32', scale: 1 / 255, offset: 0 };
 }
@@ -24,33 +32,59 @@ export function inputSpecOf(model: tf.LayersModel, given?: InputSpec): InputSpec
  *
  * @internal
  */
-export function checkDataset(ds: ImageDataset, input: InputSpec, what: string, classes?: number, checkLabels = true): void {
+export function checkDataset(
+  ds: ImageDataset,
+  input: InputSpec,
+  what: string,
+  classes?: number,
+  checkLabels = true,
+): void {
   const [n, h, w, c] = ds.shape;
   const [eh, ew, ec] = input.shape;
   if (h !== eh || w !== ew || c !== ec) {
-    throw new ModelError('INVALID_DATA', `${what}.shape: expected [n, ${eh}, ${ew}, ${ec}] (the model input), got [${ds.shape.join(', ')}]`, {
-      data: { path: `${what}.shape` },
-    });
+    throw new ModelError(
+      'INVALID_DATA',
+      `${what}.shape: expected [n, ${eh}, ${ew}, ${ec}] (the model input), got [${ds.shape.join(', ')}]`,
+      {
+        data: { path: `${what}.shape` },
+      },
+    );
   }
   if (!Number.isInteger(n) || n <= 0) {
-    throw new ModelError('INVALID_DATA', `${what}.shape[0]: expected at least one image, got ${n}`, { data: { path: `${what}.shape` } });
+    throw new ModelError(
+      'INVALID_DATA',
+      `${what}.shape[0]: expected at least one image, got ${n}`,
+      { data: { path: `${what}.shape` } },
+    );
   }
   if (ds.images.length !== n * h * w * c) {
-    throw new ModelError('INVALID_DATA', `${what}.images: expected ${n * h * w * c} values (${ds.shape.join('x')}), got ${ds.images.length}`, {
-      data: { path: `${what}.images` },
-    });
+    throw new ModelError(
+      'INVALID_DATA',
+      `${what}.images: expected ${n * h * w * c} values (${ds.shape.join('x')}), got ${ds.images.length}`,
+      {
+        data: { path: `${what}.images` },
+      },
+    );
   }
   if (!checkLabels) return;
   if (ds.labels.length !== n) {
-    throw new ModelError('INVALID_DATA', `${what}.labels: expected ${n} labels, got ${ds.labels.length}`, { data: { path: `${what}.labels` } });
+    throw new ModelError(
+      'INVALID_DATA',
+      `${what}.labels: expected ${n} labels, got ${ds.labels.length}`,
+      { data: { path: `${what}.labels` } },
+    );
   }
   if (classes !== undefined) {
     for (let i = 0; i < n; i++) {
       const label = ds.labels[i]!;
       if (!(label >= 0 && label < classes)) {
-        throw new ModelError('INVALID_DATA', `${what}.labels[${i}]: expected a class index in [0, ${classes}), got ${label}`, {
-          data: { path: `${what}.labels[${i}]` },
-        });
+        throw new ModelError(
+          'INVALID_DATA',
+          `${what}.labels[${i}]: expected a class index in [0, ${classes}), got ${label}`,
+          {
+            data: { path: `${what}.labels[${i}]` },
+          },
+        );
       }
     }
   }
@@ -96,7 +130,13 @@ export function fillImages(
  *
  * @internal
  */
-export function imageBatch(ds: ImageDataset, order: Int32Array | null, start: number, count: number, input: InputSpec): tf.Tensor4D {
+export function imageBatch(
+  ds: ImageDataset,
+  order: Int32Array | null,
+  start: number,
+  count: number,
+  input: InputSpec,
+): tf.Tensor4D {
   const buf = new Float32Array(count * ds.shape[1] * ds.shape[2] * ds.shape[3]);
   fillImages(ds, order, start, count, input, buf);
   return tf.tensor4d(buf, [count, ds.shape[1], ds.shape[2], ds.shape[3]], 'float32');
@@ -107,7 +147,12 @@ export function imageBatch(ds: ImageDataset, order: Int32Array | null, start: nu
  *
  * @internal
  */
-export function labelBatch(ds: ImageDataset, order: Int32Array | null, start: number, count: number): Int32Array {
+export function labelBatch(
+  ds: ImageDataset,
+  order: Int32Array | null,
+  start: number,
+  count: number,
+): Int32Array {
   if (order === null) return ds.labels.slice(start, start + count);
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) out[i] = ds.labels[order[start + i]!]!;

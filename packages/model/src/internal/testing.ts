@@ -19,7 +19,7 @@ export function halvesDataset(n: number, seed = 1, size = 8): ImageDataset {
     labels[i] = label;
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
-        const bright = (x < size / 2) === (label === 0);
+        const bright = x < size / 2 === (label === 0);
         images[i * size * size + y * size + x] = Math.round((bright ? 150 : 40) + random() * 100);
       }
     }
@@ -59,13 +59,21 @@ export function pixelSpec(): ModelSpec {
 }
 
 /** Raw 2x2 images from `[pixel0, pixel1]` pairs (pixels 2 and 3 are 0). @internal Test fixture. */
-export function pixelImages(pairs: readonly (readonly [number, number])[], labels?: readonly number[]): ImageDataset {
+export function pixelImages(
+  pairs: readonly (readonly [number, number])[],
+  labels?: readonly number[],
+): ImageDataset {
   const images = new Uint8Array(pairs.length * 4);
   pairs.forEach(([a, b], i) => {
     images[i * 4] = a;
     images[i * 4 + 1] = b;
   });
-  return { images, shape: [pairs.length, 2, 2, 1], labels: Int32Array.from(labels ?? pairs.map(() => 0)), classNames: ['first', 'second'] };
+  return {
+    images,
+    shape: [pairs.length, 2, 2, 1],
+    labels: Int32Array.from(labels ?? pairs.map(() => 0)),
+    classNames: ['first', 'second'],
+  };
 }
 
 /**
@@ -76,6 +84,16 @@ export function pixelImages(pairs: readonly (readonly [number, number])[], label
  */
 export function pixelModel(): tf.LayersModel {
   const model = buildModel(pixelSpec());
-  tf.tidy(() => model.getLayer('head_output').setWeights([tf.tensor2d([[10, 0], [0, 10], [0, 0], [0, 0]]), tf.zeros([2])]));
+  tf.tidy(() =>
+    model.getLayer('head_output').setWeights([
+      tf.tensor2d([
+        [10, 0],
+        [0, 10],
+        [0, 0],
+        [0, 0],
+      ]),
+      tf.zeros([2]),
+    ]),
+  );
   return model;
 }
