@@ -13,7 +13,15 @@ import { fingerprint, loadImageFolder, loadMnist, take } from '@mlship/data';
 
 // pngjs is a dependency of @mlship/data; resolve it from there rather than from the root.
 const fromData = createRequire(createRequire(import.meta.url).resolve('@mlship/data'));
-const { PNG } = fromData('pngjs') as typeof import('pngjs');
+interface PngLike {
+  data: Uint8Array;
+}
+interface PngModule {
+  PNG: (new (options: { width: number; height: number }) => PngLike) & {
+    sync: { write(png: PngLike, options: { colorType: number }): Uint8Array };
+  };
+}
+const { PNG } = fromData('pngjs') as PngModule;
 
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
 const FOLDER_IMAGES = 10_000;
@@ -41,7 +49,9 @@ for (let r = 0; r < RUNS; r++) {
   const [f, out] = await time(() => fingerprint(train));
   fpSeconds.push(f);
   fp = out;
-  console.log(`run ${r + 1}: IDX load ${(60_000 / s).toFixed(0)} img/s, fingerprint ${(60_000 / f).toFixed(0)} img/s`);
+  console.log(
+    `run ${r + 1}: IDX load ${(60_000 / s).toFixed(0)} img/s, fingerprint ${(60_000 / f).toFixed(0)} img/s`,
+  );
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'mlship-bench-data-'));
@@ -59,11 +69,16 @@ try {
       png.data[4 * p + 2] = v;
       png.data[4 * p + 3] = 255;
     }
-    await writeFile(join(dir, String(src.labels[i]), `${String(i).padStart(5, '0')}.png`), PNG.sync.write(png, { colorType: 0 }));
+    await writeFile(
+      join(dir, String(src.labels[i]), `${String(i).padStart(5, '0')}.png`),
+      PNG.sync.write(png, { colorType: 0 }),
+    );
   }
   console.log(`wrote ${FOLDER_IMAGES} PNGs to ${dir}`);
   for (let r = 0; r < RUNS; r++) {
-    const [s, ds] = await time(() => loadImageFolder(dir, { height: 28, width: 28, channels: 1, onError: 'fail' }));
+    const [s, ds] = await time(() =>
+      loadImageFolder(dir, { height: 28, width: 28, channels: 1, onError: 'fail' }),
+    );
     loaded = ds.shape[0];
     folderSeconds.push(s);
     console.log(`run ${r + 1}: image folder ${(FOLDER_IMAGES / s).toFixed(0)} img/s`);
@@ -76,7 +91,9 @@ console.log(
   JSON.stringify({
     idxLoadImagesPerSec: Math.round(60_000 / median(idxSeconds)),
     fingerprintImagesPerSec: Math.round(60_000 / median(fpSeconds)),
-    fingerprintMBPerSec: Math.round((train.images.byteLength + train.labels.byteLength) / 1e6 / median(fpSeconds)),
+    fingerprintMBPerSec: Math.round(
+      (train.images.byteLength + train.labels.byteLength) / 1e6 / median(fpSeconds),
+    ),
     imageFolderImagesPerSec: Math.round(FOLDER_IMAGES / median(folderSeconds)),
     imageFolderImages: loaded,
     mnistTrainFingerprint: fp,

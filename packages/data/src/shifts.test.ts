@@ -95,7 +95,12 @@ describe('applyShift sanity', () => {
   });
 
   it('positive angles rotate counter-clockwise on screen (right of centre -> above centre)', () => {
-    const img: ImageDataset = { images: new Uint8Array(9), shape: [1, 3, 3, 1], labels: Int32Array.of(0), classNames: ['x'] };
+    const img: ImageDataset = {
+      images: new Uint8Array(9),
+      shape: [1, 3, 3, 1],
+      labels: Int32Array.of(0),
+      classNames: ['x'],
+    };
     img.images[1 * 3 + 2] = 200; // (x=2, y=1)
     const out = applyShift(img, { kind: 'rotate', degrees: [90, 90] }, 0);
     expect(Array.from(out.images)).toEqual([0, 200, 0, 0, 0, 0, 0, 0, 0]); // (x=1, y=0)
