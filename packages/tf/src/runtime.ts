@@ -37,7 +37,8 @@ export interface RuntimeInfo {
 const TFJS_NODE = '@tensorflow/tfjs-node';
 const BACKENDS: readonly string[] = ['auto', 'tensorflow', 'tfjs-node', 'wasm', 'cpu'];
 
-let current: { requested: BackendRequest; promise: Promise<RuntimeInfo> } | undefined;
+let current:
+  { requested: BackendRequest; settled: boolean; promise: Promise<RuntimeInfo> } | undefined;
 let lastInfo: RuntimeInfo | undefined;
 const kernelsByBackend = new Map<Backend, string[]>();
 
@@ -71,22 +72,35 @@ export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> 
   } catch (e) {
     return Promise.reject(e);
   }
+  if (
+    current !== undefined &&
+    current.settled &&
+    lastInfo !== undefined &&
+    tf.getBackend() !== lastInfo.backend
+  ) {
+    // Someone called tf.setBackend directly since: set the runtime up again rather than report stale info.
+    current = undefined;
+  }
   if (current !== undefined && (current.requested === requested || requested === 'auto')) {
     return current.promise;
   }
-  const previous = current?.promise.catch(() => undefined) ?? Promise.resolve(undefined);
+  const prior = current;
+  const previous = prior?.promise.catch(() => undefined) ?? Promise.resolve(undefined);
   const entry = {
     requested,
+    settled: false,
     promise: previous.then(() => setUp(requested, source)),
   };
   current = entry;
   entry.promise.then(
     (info) => {
       lastInfo = info;
+      entry.settled = true;
     },
     () => {
-      // A failed set-up is not cached: the next call tries again.
-      if (current === entry) current = undefined;
+      // A failed set-up is not cached: the next call tries again, and the runtime that was
+      // active before (tf.setBackend leaves it in place) stays the current one.
+      if (current === entry) current = prior?.settled === true ? prior : undefined;
     },
   );
   return entry.promise;

@@ -19,7 +19,7 @@ async function filesOf(dir: string): Promise<Record<string, Buffer>> {
 }
 
 beforeAll(async () => {
-  await initRuntime({ env: {} });
+  await initRuntime();
   root = await mkdtemp(path.join(tmpdir(), 'mlship-tf-crash-'));
   // The child runs a private CJS build of this package (same base options as `pnpm build`).
   const outDir = path.join(pkgDir, 'node_modules', '.cache', `mlship-tf-crash-${process.pid}`);

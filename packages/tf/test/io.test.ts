@@ -64,7 +64,7 @@ async function filesOf(dir: string): Promise<Record<string, Buffer>> {
 }
 
 beforeAll(async () => {
-  await initRuntime({ env: {} });
+  await initRuntime();
   root = await mkdtemp(path.join(tmpdir(), 'mlship-tf-io-'));
   model = buildModel();
   input = tf.randomUniform([5, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;

@@ -27,7 +27,7 @@ const movingStats = (bn: tf.layers.Layer): number[][] =>
 
 describe('BatchNormalization fix', () => {
   beforeAll(async () => {
-    await initRuntime({ env: {} });
+    await initRuntime();
   });
 
   it('is idempotent once initRuntime applied it', () => {

@@ -67,6 +67,14 @@ describe('initRuntime', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 
+  it('notices a direct tf.setBackend and sets the runtime up again', async () => {
+    await initRuntime({ backend: 'wasm' });
+    await tf.setBackend('cpu');
+    const info = await initRuntime({ backend: 'wasm' });
+    expect(info.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
   it.each([
     [
       { backend: 'gpu' },
@@ -105,8 +113,10 @@ describe('initRuntime', () => {
         data: { backend: 'tensorflow' },
       });
       expect(e.cause).toBeInstanceOf(Error);
-      // A failed switch leaves the previous backend in place.
+      // A failed switch leaves the previous backend in place, also for later calls without a choice.
       expect(tf.getBackend()).toBe(before);
+      expect((await initRuntime({ env: {} })).backend).toBe(before);
+      expect(getRuntimeInfo()?.backend).toBe(before);
     },
   );
 });
