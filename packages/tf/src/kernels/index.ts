@@ -9,6 +9,7 @@ import { conv2DBackpropFilter } from './conv2d_backprop_filter';
 import { conv2DBackpropInput } from './conv2d_backprop_input';
 import { batchMatMul, fusedMatMul } from './batch_mat_mul';
 import { maxPoolGrad } from './max_pool_grad';
+import { mean, sum } from './reduce';
 import { tile } from './tile';
 
 /** A training kernel for the wasm backend: its name and implementation. */
@@ -36,6 +37,8 @@ const KERNELS: readonly TrainingKernel[] = [
   { name: '_FusedMatMul', kernelFunc: (args) => fusedMatMul(args, stockFunc('_FusedMatMul')) },
   { name: 'MaxPoolGrad', kernelFunc: (args) => maxPoolGrad(args, stockFunc('MaxPoolGrad')) },
   { name: 'Tile', kernelFunc: (args) => tile(args, stockFunc('Tile')) },
+  { name: 'Sum', kernelFunc: (args) => sum(args, stockFunc('Sum')) },
+  { name: 'Mean', kernelFunc: (args) => mean(args, stockFunc('Mean')) },
 ];
 
 /**

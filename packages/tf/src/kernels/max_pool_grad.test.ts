@@ -9,6 +9,7 @@ const cases: [number[], number | [number, number], number | [number, number], Pa
   [[1, 4, 4, 1], 2, 2, 'valid'],
   [[2, 6, 6, 3], 2, 2, 'same'],
   [[2, 7, 5, 2], 2, 2, 'same'], // odd sizes: partial windows at the edges
+  [[2, 7, 5, 3], 2, 2, 'valid'], // odd sizes: the last row and column are in no window
   [[2, 7, 7, 3], 3, 2, 'valid'], // overlapping windows
   [[1, 7, 6, 4], 3, 1, 'same'],
   [[3, 5, 8, 2], [2, 3], [1, 2], 'valid'],

@@ -48,9 +48,44 @@ export function maxPoolGrad(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const imgX = H * rowX;
   const rowY = oW * C;
   const imgY = oH * rowY;
-  // For each output (row-major over b, yR, yC, channel), find its window's argmax over x.
-  const best = new Float64Array(C);
-  const arg = new Int32Array(C);
+  if (!overlap && fH === 2 && fW === 2 && top === 0 && left === 0 && 2 * oH <= H && 2 * oW <= W) {
+    // The common 2x2/2 pool without padding: every window is whole; no loops over the window.
+    for (let b = 0; b < n; b++) {
+      for (let yR = 0; yR < oH; yR++) {
+        let p = b * imgX + 2 * yR * rowX;
+        let q = b * imgY + yR * rowY;
+        for (let yC = 0; yC < oW; yC++, p += C) {
+          for (let d = 0; d < C; d++, p++, q++) {
+            // First maximum in scan order (strict >), as on cpu; NaN and -Infinity never win.
+            let best = -Infinity;
+            let arg = -1;
+            let v = x[p]!;
+            if (v > best) {
+              best = v;
+              arg = p;
+            }
+            v = x[p + C]!;
+            if (v > best) {
+              best = v;
+              arg = p + C;
+            }
+            v = x[p + rowX]!;
+            if (v > best) {
+              best = v;
+              arg = p + rowX;
+            }
+            v = x[p + rowX + C]!;
+            if (v > best) arg = p + rowX + C;
+            if (arg >= 0) dx[arg] = 0 + g[q]!;
+          }
+        }
+      }
+    }
+    return dxInfo;
+  }
+
+  // For each output (row-major over b, yR, yC, channel), find its window's argmax over x and add
+  // the output's gradient there.
   for (let b = 0; b < n; b++) {
     for (let yR = 0; yR < oH; yR++) {
       const r0 = yR * sH - top;
@@ -60,27 +95,26 @@ export function maxPoolGrad(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
         const c0 = yC * sW - left;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(W, c0 + fW);
-        best.fill(-Infinity);
-        arg.fill(-1);
-        for (let r = rMin; r < rMax; r++) {
-          for (let c = cMin; c < cMax; c++) {
-            const base = b * imgX + r * rowX + c * C;
-            for (let d = 0; d < C; d++) {
-              const v = x[base + d]!;
-              if (v > best[d]!) {
-                best[d] = v;
-                arg[d] = base + d;
+        const yBase = b * imgY + yR * rowY + yC * C;
+        const xBase = b * imgX + cMin * C;
+        for (let d = 0; d < C; d++) {
+          let best = -Infinity;
+          let arg = -1;
+          for (let r = rMin; r < rMax; r++) {
+            const end = xBase + r * rowX + (cMax - cMin) * C + d;
+            for (let i = xBase + r * rowX + d; i < end; i += C) {
+              const v = x[i]!;
+              if (v > best) {
+                best = v;
+                arg = i;
               }
             }
           }
-        }
-        const yBase = b * imgY + yR * rowY + yC * C;
-        if (acc != null) {
-          for (let d = 0; d < C; d++) if (arg[d]! >= 0) acc[arg[d]!]! += g[yBase + d]!;
-        } else {
+          if (arg < 0) continue;
           // Disjoint windows: each x element is in at most one window, so dx gets at most one
           // term: 0 + v as on cpu (exact in float32 too; turns -0 into +0 like cpu does).
-          for (let d = 0; d < C; d++) if (arg[d]! >= 0) dx[arg[d]!] = 0 + g[yBase + d]!;
+          if (acc != null) acc[arg]! += g[yBase + d]!;
+          else dx[arg] = 0 + g[yBase + d]!;
         }
       }
     }
