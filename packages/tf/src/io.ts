@@ -411,9 +411,21 @@ function layoutPerLayer(
 ): { modelJson: string; weightFiles: { path: string; bytes: Uint8Array }[] } {
   const data = toBytes(artifacts.weightData);
   const specs = artifacts.weightSpecs ?? [];
+  // Weight-owning layers in model order; a nested model (e.g. a frozen base inside a transfer
+  // model) contributes its own layers, so each of them still gets its own file.
+  const owners: tf.layers.Layer[] = [];
+  const visit = (layers: readonly tf.layers.Layer[]): void => {
+    for (const layer of layers) {
+      const inner = (layer as unknown as { layers?: unknown }).layers;
+      if (Array.isArray(inner)) visit(inner as tf.layers.Layer[]);
+      else owners.push(layer);
+    }
+  };
+  visit(model.layers);
   const layerOf = new Map<string, number>();
-  model.layers.forEach((layer, index) => {
-    for (const w of layer.weights) layerOf.set(w.originalName, index);
+  owners.forEach((layer, index) => {
+    for (const w of layer.weights)
+      if (!layerOf.has(w.originalName)) layerOf.set(w.originalName, index);
   });
 
   // Group tfjs's specs by owning layer (tfjs lists trainable weights of all layers first, so a
@@ -437,8 +449,8 @@ function layoutPerLayer(
     const key =
       index === undefined
         ? (spec.name.split('/')[0] ?? spec.name)
-        : (model.layers[index]?.name ?? spec.name);
-    const order = index ?? model.layers.length;
+        : (owners[index]?.name ?? spec.name);
+    const order = index ?? owners.length;
     let group = groups.get(key);
     if (group === undefined) {
       group = { order, specs: [], chunks: [] };

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { patchBatchNormalization } from './batchnorm';
 import { TfError, describeError } from './errors';
@@ -244,13 +245,14 @@ async function tryTensorflow(): Promise<Attempt> {
     // tfjs-node registers itself into the @tensorflow/tfjs it resolves; a different copy or
     // version would register into another engine (or crash), so check before loading it.
     try {
-      const nodeTfjs = resolved.require('@tensorflow/tfjs/package.json') as { version?: string };
-      const fromNode = resolved.require.resolve('@tensorflow/tfjs', { paths: [resolved.path] });
+      const fromNode = createRequire(resolved.path);
+      const tfjsJson = fromNode.resolve('@tensorflow/tfjs/package.json');
+      const nodeTfjs = fromNode(tfjsJson) as { version?: string };
       if (nodeTfjs.version !== undefined && nodeTfjs.version !== tf.version.tfjs) {
         return {
           ok: false,
           missing: true,
-          reason: `${TFJS_NODE} at ${resolved.path} uses @tensorflow/tfjs ${nodeTfjs.version} (${fromNode}) but mlship uses ${tf.version.tfjs}`,
+          reason: `${TFJS_NODE} at ${resolved.path} uses @tensorflow/tfjs ${nodeTfjs.version} (${tfjsJson}) but mlship uses ${tf.version.tfjs}; install @tensorflow/tfjs-node@${tf.version.tfjs}`,
         };
       }
     } catch {

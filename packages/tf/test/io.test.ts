@@ -181,6 +181,29 @@ describe('saveLayersModel / loadLayersModel', () => {
     expect(after['model.json']).not.toEqual(before['model.json']); // only the topology's trainable flag changed
   });
 
+  it('gives each layer of a nested model (a base inside a transfer model) its own file', async () => {
+    const base = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }),
+        tf.layers.batchNormalization(),
+      ],
+    });
+    const outer = tf.sequential({
+      layers: [base, tf.layers.flatten(), tf.layers.dense({ units: 2 })],
+    });
+    const dir = path.join(root, 'nested');
+    const saved = await saveLayersModel(outer, dir);
+    const [conv, bn] = base.layers.map((l) => l.name);
+    const dense = outer.layers[2]?.name;
+    expect(saved.files.map((f) => f.path)).toEqual([
+      'model.json',
+      `${conv}.weights.bin`,
+      `${bn}.weights.bin`,
+      `${dense}.weights.bin`,
+    ]);
+    expect(predict(await loadLayersModel(dir))).toEqual(predict(outer));
+  });
+
   it('adds extraFiles to the same write, computed from what was written', async () => {
     const dir = path.join(root, 'extra');
     const saved = await saveLayersModel(model, dir, {
