@@ -184,34 +184,56 @@ interface Frame {
   range: number;
 }
 
-/** Bilinear sample of channel `ch` at (sx, sy); outside the image counts as 0. */
-function sample(src: Float32Array, f: Frame, sx: number, sy: number, ch: number): number {
-  const x0 = Math.floor(sx);
-  const y0 = Math.floor(sy);
-  const fx = sx - x0;
-  const fy = sy - y0;
-  const { w, h, c } = f;
-  const at = (x: number, y: number): number =>
-    x >= 0 && x < w && y >= 0 && y < h ? (src[(y * w + x) * c + ch] as number) : 0;
-  const top = fx === 0 ? at(x0, y0) : at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-  if (fy === 0) return top;
-  const bottom = fx === 0 ? at(x0, y0 + 1) : at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
-  return top * (1 - fy) + bottom * fy;
-}
-
-/** Output (x, y) takes the source at `inv(x, y)`. */
+/**
+ * Output pixel i takes the source at (mapX[i], mapY[i]), sampled bilinearly; outside the image
+ * counts as 0. Maps are float64 so integer positions stay exact (identity stays identity).
+ */
 function warp(
   src: Float32Array,
   dst: Float32Array,
   f: Frame,
-  inv: (x: number, y: number) => [number, number],
+  mapX: Float64Array,
+  mapY: Float64Array,
 ): void {
-  for (let y = 0; y < f.h; y++) {
-    for (let x = 0; x < f.w; x++) {
-      const [sx, sy] = inv(x, y);
-      for (let ch = 0; ch < f.c; ch++) dst[(y * f.w + x) * f.c + ch] = sample(src, f, sx, sy, ch);
+  const { w, h, c } = f;
+  const n = w * h;
+  for (let i = 0; i < n; i++) {
+    const sx = mapX[i] as number;
+    const sy = mapY[i] as number;
+    const x0 = Math.floor(sx);
+    const y0 = Math.floor(sy);
+    const fx = sx - x0;
+    const fy = sy - y0;
+    const xIn0 = x0 >= 0 && x0 < w;
+    const xIn1 = x0 + 1 >= 0 && x0 + 1 < w;
+    const yIn0 = y0 >= 0 && y0 < h;
+    const yIn1 = y0 + 1 >= 0 && y0 + 1 < h;
+    const w00 = xIn0 && yIn0 ? (1 - fx) * (1 - fy) : 0;
+    const w10 = xIn1 && yIn0 ? fx * (1 - fy) : 0;
+    const w01 = xIn0 && yIn1 ? (1 - fx) * fy : 0;
+    const w11 = xIn1 && yIn1 ? fx * fy : 0;
+    const base = (y0 * w + x0) * c;
+    for (let ch = 0; ch < c; ch++) {
+      let v = 0;
+      if (w00 !== 0) v += w00 * (src[base + ch] as number);
+      if (w10 !== 0) v += w10 * (src[base + c + ch] as number);
+      if (w01 !== 0) v += w01 * (src[base + w * c + ch] as number);
+      if (w11 !== 0) v += w11 * (src[base + w * c + c + ch] as number);
+      dst[i * c + ch] = v;
     }
   }
+}
+
+/** Reusable coordinate maps, one pair per image size (applyShift is synchronous, so no sharing). */
+const mapCache = new Map<number, [Float64Array, Float64Array]>();
+function coordinateMaps(n: number): [Float64Array, Float64Array] {
+  let m = mapCache.get(n);
+  if (!m) {
+    if (mapCache.size > 8) mapCache.clear();
+    m = [new Float64Array(n), new Float64Array(n)];
+    mapCache.set(n, m);
+  }
+  return m;
 }
 
 function affine(
@@ -227,14 +249,19 @@ function affine(
   const cx = (f.w - 1) / 2;
   const cy = (f.h - 1) / 2;
   const t = (degrees * Math.PI) / 180;
-  // Counter-clockwise on screen (y down): inverse map rotates by +t in image coordinates.
+  // Counter-clockwise on screen (y down): the inverse map rotates by +t in image coordinates.
   const cos = Math.cos(t);
   const sin = Math.sin(t);
-  warp(src, dst, f, (x, y) => {
-    const dx = (x - cx - tx) / zoom;
+  const [mx, my] = coordinateMaps(f.w * f.h);
+  for (let y = 0, i = 0; y < f.h; y++) {
     const dy = (y - cy - ty) / zoom;
-    return [cos * dx - sin * dy + cx, sin * dx + cos * dy + cy];
-  });
+    for (let x = 0; x < f.w; x++, i++) {
+      const dx = (x - cx - tx) / zoom;
+      mx[i] = cos * dx - sin * dy + cx;
+      my[i] = sin * dx + cos * dy + cy;
+    }
+  }
+  warp(src, dst, f, mx, my);
   return true;
 }
 
@@ -307,10 +334,14 @@ function elastic(
   };
   const fx = field();
   const fy = field();
-  warp(src, dst, f, (x, y) => [
-    x + alpha * (fx[y * f.w + x] as number),
-    y + alpha * (fy[y * f.w + x] as number),
-  ]);
+  const [mx, my] = coordinateMaps(n);
+  for (let y = 0, i = 0; y < f.h; y++) {
+    for (let x = 0; x < f.w; x++, i++) {
+      mx[i] = x + alpha * (fx[i] as number);
+      my[i] = y + alpha * (fy[i] as number);
+    }
+  }
+  warp(src, dst, f, mx, my);
 }
 
 /** Applies one leaf shift. Returns true when the result is in dst, false when src is unchanged. */
