@@ -9,7 +9,14 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fingerprint, loadImageFolder, loadMnist, take } from '@mlship/data';
+import {
+  applyShift,
+  composeShifts,
+  fingerprint,
+  loadImageFolder,
+  loadMnist,
+  take,
+} from '@mlship/data';
 
 // pngjs is a dependency of @mlship/data; resolve it from there rather than from the root.
 const fromData = createRequire(createRequire(import.meta.url).resolve('@mlship/data'));
@@ -51,6 +58,21 @@ for (let r = 0; r < RUNS; r++) {
   fp = out;
   console.log(
     `run ${r + 1}: IDX load ${(60_000 / s).toFixed(0)} img/s, fingerprint ${(60_000 / f).toFixed(0)} img/s`,
+  );
+}
+
+// Domain shift on 10,000 images (the size of the thesis pipeline's "new data").
+const shiftSeconds: number[] = [];
+const shiftSpec = composeShifts([
+  { kind: 'rotate', maxDegrees: 15 },
+  { kind: 'translate', maxPixels: 2 },
+  { kind: 'noise', sigma: 0.05 },
+]);
+for (let r = 0; r < RUNS; r++) {
+  const [s] = await time(() => applyShift(take(train, FOLDER_IMAGES), shiftSpec, r));
+  shiftSeconds.push(s);
+  console.log(
+    `run ${r + 1}: applyShift rotate+translate+noise ${(FOLDER_IMAGES / s).toFixed(0)} img/s`,
   );
 }
 
@@ -96,6 +118,7 @@ console.log(
     ),
     imageFolderImagesPerSec: Math.round(FOLDER_IMAGES / median(folderSeconds)),
     imageFolderImages: loaded,
+    shiftRotateTranslateNoiseImagesPerSec: Math.round(FOLDER_IMAGES / median(shiftSeconds)),
     mnistTrainFingerprint: fp,
     runs: RUNS,
     node: process.version,
