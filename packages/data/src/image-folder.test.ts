@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpegjs from 'jpeg-js';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDataError } from './errors.js';
 import { loadImageFolder } from './image-folder.js';
 import { loadMnist } from './mnist.js';
-import type { ImageDataset } from './types.js';
+import type { DataFs, ImageDataset } from './types.js';
 
 let tmp: string;
 let root: string;
@@ -108,6 +108,31 @@ describe('loadImageFolder', () => {
         expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
       }
     }
+  });
+
+  it('reports an unreadable file by path (fs errors other than decoding)', async () => {
+    const denied = join(root, 'one', 'b.png');
+    const fs: DataFs = {
+      readFile: async (p) => {
+        if (p === denied)
+          throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), {
+            code: 'EACCES',
+          });
+        return readFile(p);
+      },
+      readdir: (p) => readdir(p),
+      stat: (p) => stat(p),
+    };
+    const options = { height: 28, width: 28, channels: 1 as const, classNames: ['one'], fs };
+    await expect(loadImageFolder(root, { ...options, onError: 'fail' })).rejects.toMatchObject({
+      code: 'READ_FAILED',
+      data: { path: denied },
+      message: expect.stringMatching(/could not read image file .*b\.png: EACCES/),
+    });
+    const ds = await loadImageFolder(root, { ...options, onError: 'skip' });
+    expect(ds.shape[0]).toBe(5);
+    expect(ds.skipped).toEqual([{ path: denied, reason: expect.stringMatching(/EACCES/) }]);
+    expect(ds.files).not.toContain(denied);
   });
 
   it('follows classNames order and converts grey to 3 channels', async () => {
