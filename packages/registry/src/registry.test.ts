@@ -304,6 +304,26 @@ describe('register in a working tree', () => {
     expect((await again.register('other', base)).version).toBe(2);
     await fsckStrict(repo);
   });
+
+  it('keeps working after `git gc` packs its objects and refs (no duplicate objects written)', async () => {
+    await gitCli(repo, 'gc', '-q');
+    const looseCount = async (): Promise<number> =>
+      Number(/^count: (\d+)$/m.exec(await gitCli(repo, 'count-objects', '-v'))?.[1]);
+    const loose0 = await looseCount(); // unreachable objects (deleted tags) stay loose
+    expect(loose0).toBeLessThanOrEqual(2);
+    expect(await readFile(join(repo, '.git', 'packed-refs'), 'utf8')).toMatch(
+      /refs\/tags\/cnn@v1\.0\.0/,
+    );
+    const again = await openRegistry({ dir: repo });
+    const before = (await again.versions('cnn')).length;
+    const v = await again.register('cnn', base);
+    expect(v.version).toBe(before + 1);
+    // only the new record, trees, commit and tag are loose: the weights were already packed
+    expect((await looseCount()) - loose0).toBeLessThanOrEqual(8);
+    await again.checkout('cnn@v1', join(root, 'after-gc'));
+    expect((await again.resolve('cnn#production')).version).toBe(2);
+    await fsckStrict(repo);
+  });
 });
 
 describe('registry in a bare repository, with injected fs, clock and author', () => {
@@ -492,6 +512,12 @@ describe('typed errors', () => {
       () => reg.resolve('cnn@@1'),
       'INVALID_REF',
       /Invalid version reference "cnn@@1"/,
+    ],
+    [
+      'a non-numeric metric',
+      () => reg.register('cnn', base, { metrics: { accuracy: Number.NaN } }),
+      'INVALID_OPTION',
+      /Metric "accuracy" is null: metrics must be finite numbers/,
     ],
     [
       'a missing parent',

@@ -525,6 +525,15 @@ export class Registry {
   ): Promise<ResolvedVersion> {
     assertName(name);
     for (const s of options.stages ?? []) assertName(s, 'stage');
+    for (const [k, v] of Object.entries(options.metrics ?? {})) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new RegistryError(
+          'INVALID_OPTION',
+          `Metric ${JSON.stringify(k)} is ${JSON.stringify(v)}: metrics must be finite numbers`,
+          { data: { metric: k } },
+        );
+      }
+    }
     const loaded = await loadModelDir(this.fsa, modelDir);
     const w = new ObjectWriter(this.fsa, this.gitdir, this.cache);
     const fileOids: { path: string; oid: string }[] = [];

@@ -19,6 +19,8 @@ export interface RemoteOptions {
   headers?: Record<string, string>;
   /** HTTP client as isomorphic-git takes it. Default isomorphic-git's node client. */
   http?: git.HttpClient;
+  /** Progress of each transfer (isomorphic-git's events: phase, loaded, total). */
+  onProgress?: git.ProgressCallback;
 }
 
 /** Result of {@link Registry.push}. */
@@ -91,13 +93,14 @@ async function remoteUrl(reg: Registry, o: RemoteOptions): Promise<string> {
 
 function common(
   o: RemoteOptions,
-): Pick<Parameters<typeof git.push>[0], 'http' | 'onAuth' | 'headers'> {
+): Pick<Parameters<typeof git.push>[0], 'http' | 'onAuth' | 'headers' | 'onProgress'> {
   return {
     http: o.http ?? http,
     ...(o.auth
       ? { onAuth: () => ({ username: o.auth!.username, password: o.auth!.password ?? '' }) }
       : {}),
     ...(o.headers ? { headers: o.headers } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   };
 }
 
