@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import jpegjs from 'jpeg-js';
 import { DataError } from './errors.js';
 import { fsError, nodeDataFs } from './fs.js';
@@ -26,7 +28,7 @@ export interface LoadImageFolderOptions {
   classNames?: readonly string[];
   /** File system to read through. Default: node:fs/promises. */
   fs?: DataFs;
-  /** Files read at once. Default 32. */
+  /** Files read at once through an injected `fs`. Default 32. (The default fs reads synchronously, one at a time, yielding every 64 files.) */
   concurrency?: number;
 }
 
@@ -227,6 +229,11 @@ export async function loadImageFolder(
   const failures: (SkippedFile | undefined)[] = new Array(files.length);
   let firstFatal: DataError | undefined;
   let next = 0;
+  // With the default fs, small image files are read synchronously (one syscall sequence, no
+  // thread-pool round trips: several times faster on folders of small files), yielding to the
+  // event loop every 64 files so timers and I/O of the host application keep running.
+  const syncRead = options.fs === undefined;
+  let sinceYield = 0;
   const worker = async (): Promise<void> => {
     while (firstFatal === undefined) {
       const i = next++;
@@ -234,7 +241,15 @@ export async function loadImageFolder(
       const path = files[i] as string;
       let bytes: Uint8Array;
       try {
-        bytes = await fs.readFile(path);
+        if (syncRead) {
+          bytes = readFileSync(path);
+          if (++sinceYield >= 64) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+        } else {
+          bytes = await fs.readFile(path);
+        }
       } catch (e) {
         const err = fsError(e, path, 'image file');
         if (onError === 'fail') firstFatal ??= err;
@@ -260,7 +275,9 @@ export async function loadImageFolder(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  await Promise.all(
+    Array.from({ length: syncRead ? 1 : Math.min(concurrency, files.length) }, worker),
+  );
   if (firstFatal !== undefined) throw firstFatal;
   const skipped = failures.filter((f): f is SkippedFile => f !== undefined);
   const n = files.length - skipped.length;
