@@ -62,3 +62,28 @@ export function pads(info: tf.backend_util.Conv2DInfo): [number, number, number,
   const p = info.padInfo;
   return [p.top, p.bottom, p.left, p.right];
 }
+
+/**
+ * A TensorInfo aliasing part of `base`'s buffer (`offset` elements in), without a copy. Release it
+ * with {@link releaseView}, never with disposeData (which would free memory the view does not own),
+ * and before `base` is disposed.
+ */
+export function view(
+  backend: BackendWasm,
+  base: tf.TensorInfo,
+  offset: number,
+  shape: number[],
+): tf.TensorInfo {
+  const { memoryOffset } = backend.dataIdMap.get(base.dataId) as unknown as {
+    memoryOffset: number;
+  };
+  const bytes = base.dtype === 'bool' ? 1 : 4;
+  return backend.makeOutput(shape, base.dtype, memoryOffset + offset * bytes);
+}
+
+/** Forgets a view made by {@link view} (on both sides of the wasm backend), freeing nothing. */
+export function releaseView(backend: BackendWasm, info: tf.TensorInfo): void {
+  const { id } = backend.dataIdMap.get(info.dataId) as unknown as { id: number };
+  backend.dataIdMap.delete(info.dataId);
+  (backend.wasm as unknown as { tfjs: { disposeData(id: number): void } }).tfjs.disposeData(id);
+}

@@ -41,6 +41,20 @@ const KERNELS: readonly TrainingKernel[] = [
   { name: 'Mean', kernelFunc: (args) => mean(args, stockFunc('Mean')) },
 ];
 
+const COMPOSED_OF = [
+  'Transpose',
+  'Conv2D',
+  'Slice',
+  'Identity',
+  'Add',
+  'Relu',
+  'Relu6',
+  'Elu',
+  'Sigmoid',
+  'LeakyRelu',
+  'Prelu',
+];
+
 /**
  * Names of the kernels {@link registerWasmTrainingKernels} registers on (or replaces in) the wasm
  * backend.
@@ -58,6 +72,9 @@ const ours = new Set<tf.KernelFunc>(KERNELS.map((k) => k.kernelFunc as unknown a
  * @internal
  */
 export function registerWasmTrainingKernels(): string[] {
+  // The stock kernels the new ones are composed of: bound now, so that the composites keep calling
+  // the stock functions even if something (a profiler, say) wraps the registered ones later.
+  for (const name of COMPOSED_OF) saveStockKernel(name);
   const names: string[] = [];
   for (const { name, kernelFunc } of KERNELS) {
     const current = tf.getKernel(name, 'wasm');

@@ -7,6 +7,10 @@ const cases: [number[], number | number[], boolean][] = [
   [[64, 5, 5, 8], [0, 1, 2], false], // a conv bias gradient
   [[64, 5, 5, 8], [0, 1, 2], true],
   [[7, 3], 0, false], // a dense bias gradient
+  [[75, 4], 0, false], // odd halvings: rows left over
+  [[33, 1], [0], true],
+  [[3, 67, 2], [0, 1], false],
+  [[0, 3], 0, false], // empty
   [[7, 3], [0], true],
   [[2, 3, 4], [1, 0], false], // unsorted axes
   [[2, 3, 4], [-3], false], // negative axis

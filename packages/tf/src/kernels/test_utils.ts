@@ -66,7 +66,7 @@ export async function runKernelOn(
   });
 }
 
-/** max |a - b| and max |ref|. */
+/** max |a - b| (NaN counts as equal to NaN only) and max |ref|. */
 export function maxErr(
   actual: ArrayLike<number>,
   ref: ArrayLike<number>,
@@ -75,6 +75,7 @@ export function maxErr(
   let err = 0;
   let scale = 0;
   for (let i = 0; i < ref.length; i++) {
+    if (Number.isNaN(actual[i]) && Number.isNaN(ref[i])) continue; // NaN where cpu has NaN
     const d = Math.abs(actual[i]! - ref[i]!);
     err = Number.isNaN(d) ? Infinity : Math.max(err, d);
     scale = Math.max(scale, Math.abs(ref[i]!));
