@@ -13,6 +13,7 @@ export type RegistryErrorCode =
   | 'INTEGRITY_ERROR'
   | 'DEST_EXISTS'
   | 'LOCK_TIMEOUT'
+  | 'WRITE_FAILED'
   | 'REF_CONFLICT'
   | 'REMOTE_FAILED'
   | 'REMOTE_AUTH_FAILED'

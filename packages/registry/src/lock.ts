@@ -105,7 +105,17 @@ export class FileLock {
     const deadline = Date.now() + this.timeoutMs;
     let delay = 2;
     for (;;) {
-      if (await this.fsa.writeExclusive(this.path, body)) {
+      let created: boolean;
+      try {
+        created = await this.fsa.writeExclusive(this.path, body);
+      } catch (e) {
+        throw new RegistryError(
+          'WRITE_FAILED',
+          `Cannot create the registry lock ${this.path} (${(e as Error).message}); is the repository read-only?`,
+          { cause: e, data: { path: this.path } },
+        );
+      }
+      if (created) {
         return async () => {
           const now = await this.readLock();
           if (now?.content?.token === token) await this.fsa.unlink(this.path);

@@ -654,3 +654,48 @@ describe('recovery', () => {
     await unlink(join(repo, 'mlship.lock'));
   });
 });
+
+describe('read-only repositories', () => {
+  it('open, resolve, list, show, lineage, diff and checkout write nothing into the repository', async () => {
+    const repo = join(root, 'readonly');
+    const writer = await openRegistry({ dir: repo, bare: true });
+    await writer.register('cnn', base);
+    await writer.register('cnn', frozen, { parent: 'cnn@v1', stages: ['production'] });
+    const deny = (path: unknown): void => {
+      if (String(path).startsWith(repo)) {
+        throw Object.assign(new Error(`EROFS: read-only file system, ${String(path)}`), {
+          code: 'EROFS',
+        });
+      }
+    };
+    const p = nodeFs.promises;
+    const fs = {
+      promises: {
+        ...p,
+        readFile: p.readFile,
+        writeFile: async (path: string, ...rest: unknown[]) => (
+          deny(path),
+          (p.writeFile as (...a: unknown[]) => Promise<void>)(path, ...rest)
+        ),
+        mkdir: async (path: string, ...rest: unknown[]) => (
+          deny(path),
+          (p.mkdir as (...a: unknown[]) => Promise<unknown>)(path, ...rest)
+        ),
+        rename: async (from: string, to: string) => (deny(to), p.rename(from, to)),
+        unlink: async (path: string) => (deny(path), p.unlink(path)),
+      },
+    } as unknown as RegistryFs;
+    const reader = await openRegistry({ dir: repo, fs, create: false });
+    expect((await reader.resolve('cnn#production')).version).toBe(2);
+    expect(await reader.models()).toEqual([
+      { name: 'cnn', latest: 2, versions: 2, stages: { production: 2 } },
+    ]);
+    expect((await reader.lineage('cnn@v2')).length).toBe(2);
+    expect((await reader.diff('cnn@v1', 'cnn@v2')).files.length).toBe(6);
+    await reader.checkout('cnn#production', join(root, 'ro-out'));
+    expect(await errorOf(reader.assign('cnn@v1', 'staging'))).toMatchObject({
+      code: 'WRITE_FAILED',
+      message: /Cannot create the registry lock .*mlship\.lock \(EROFS/,
+    });
+  });
+});

@@ -778,6 +778,17 @@ export class Registry {
     return repaired;
   }
 
+  /** @internal Whether the branch tip lacks its version tag (read-only check, no lock). */
+  async needsRepair(): Promise<boolean> {
+    const oid = await this.readRef(this.branchRef);
+    if (!oid) return false;
+    const { commit } = await git.readCommit({ ...this.gitArgs, oid });
+    const name = /^Mlship-Model: (.+)$/m.exec(commit.message)?.[1];
+    const version = Number(/^Mlship-Version: (\d+)$/m.exec(commit.message)?.[1]);
+    if (!name || !version) return false;
+    return (await this.readRef(`refs/tags/${versionTag(name, version)}`)) === undefined;
+  }
+
   /**
    * Completes an interrupted registration, if any (also done by openRegistry and before every write).
    *
@@ -1372,7 +1383,9 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     gitdir = options.bare ? dir : `${dir}/.git`;
   }
   const reg = new Registry(dir, gitdir, options);
-  // Waits for a live writer or breaks a dead one's lock, then completes its half-done registration.
-  await reg.repair();
+  // Only when a registration was cut off after its commit point: take the lock (waiting for a live
+  // writer or breaking a dead one's lock) and complete it. Otherwise open() writes nothing, so a
+  // read-only repository (e.g. mounted into a serving container) opens fine.
+  if (await reg.needsRepair()) await reg.repair();
   return reg;
 }
