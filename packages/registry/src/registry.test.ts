@@ -356,10 +356,12 @@ describe('registry in a bare repository, with injected fs, clock and author', ()
     expect(await gitCli(repo, 'log', '--format=%an %aI', 'mlship')).toBe(
       'CI 2030-01-02T03:04:05+00:00\n',
     );
+    // the clock stands still, yet the model's events stay ordered for GTO (which sorts by tag
+    // time, one-second resolution): each tag is stamped at least a second after the previous one
     expect(
       await gitCli(repo, 'tag', '-l', '--format=%(refname:short) %(taggerdate:iso-strict)'),
     ).toBe(
-      'mnist-cnn#production#1 2030-01-02T03:04:05+00:00\nmnist-cnn@v1.0.0 2030-01-02T03:04:05+00:00\n',
+      'mnist-cnn#production#1 2030-01-02T03:04:06+00:00\nmnist-cnn@v1.0.0 2030-01-02T03:04:05+00:00\n',
     );
     expect((await reg.show('mnist-cnn@v1')).created).toBe('2030-01-02T03:04:05.000Z');
     expect(v.version).toBe(1);

@@ -199,6 +199,12 @@ interface ModelState {
   deregistered: Set<number>;
   events: TagInfo[];
   maxCounter: number;
+  /** Latest tagger time (seconds) of any tag of the model. */
+  lastTime: number;
+}
+
+function emptyState(): ModelState {
+  return { versions: new Map(), deregistered: new Set(), events: [], maxCounter: 0, lastTime: 0 };
 }
 
 const REGISTRY_DIR = '.mlship';
@@ -317,9 +323,10 @@ export class Registry {
       }
       let m = out.get(parsed.name);
       if (!m) {
-        m = { versions: new Map(), deregistered: new Set(), events: [], maxCounter: 0 };
+        m = emptyState();
         out.set(parsed.name, m);
       }
+      m.lastTime = Math.max(m.lastTime, info.time);
       if (parsed.kind === 'version') m.versions.set(parsed.version, info);
       else {
         m.maxCounter = Math.max(m.maxCounter, parsed.counter);
@@ -337,14 +344,18 @@ export class Registry {
   }
 
   private async modelState(name: string): Promise<ModelState> {
-    return (
-      (await this.scan(name)).get(name) ?? {
-        versions: new Map(),
-        deregistered: new Set(),
-        events: [],
-        maxCounter: 0,
-      }
-    );
+    return (await this.scan(name)).get(name) ?? emptyState();
+  }
+
+  /**
+   * The time to stamp the model's next tag with: the clock, but at least one second after the
+   * model's latest tag. git times have one-second resolution and GTO orders a model's events by
+   * tag time, so a burst of operations within a second must still come out in order.
+   */
+  private stamp(m: ModelState): Date {
+    const seconds = Math.max(Math.floor(this.clock().getTime() / 1000), m.lastTime + 1);
+    m.lastTime = seconds;
+    return new Date(seconds * 1000);
   }
 
   private versionOfCommit(m: ModelState, commit: string): number | undefined {
@@ -550,37 +561,24 @@ export class Registry {
       await this.repairLocked();
       const tip = await this.readRef(this.branchRef);
       const state = await this.scan();
-      const m = state.get(name);
+      const m = state.get(name) ?? emptyState();
       const tipRecord = tip ? await this.readRecordAt(tip, name) : undefined;
       const version =
-        Math.max(
-          0,
-          tipRecord?.version ?? 0,
-          ...(m ? [...m.versions.keys(), ...m.deregistered] : []),
-        ) + 1;
+        Math.max(0, tipRecord?.version ?? 0, ...m.versions.keys(), ...m.deregistered) + 1;
       const tag = versionTag(name, version);
 
       let parent: string | null = null;
       const parentIn = options.parent !== undefined ? options.parent : meta.parent;
       if (typeof parentIn === 'string' && parentIn) {
         const pr = parseVersionRef(parentIn);
-        parent = this.resolveIn(
-          pr.name,
-          state.get(pr.name) ?? {
-            versions: new Map(),
-            deregistered: new Set(),
-            events: [],
-            maxCounter: 0,
-          },
-          parentIn,
-        ).tag;
+        parent = this.resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parentIn).tag;
       } else if (parentIn && typeof parentIn === 'object') {
         const p = parentIn as { name?: unknown; version?: unknown; ref?: unknown };
         if (typeof p.name === 'string' && typeof p.version === 'number')
           parent = versionTag(p.name, p.version);
         else if (typeof p.ref === 'string') parent = p.ref;
       }
-      const now = this.clock();
+      const now = this.stamp(m);
       const record: VersionRecord = {
         format: 'mlship-registry-version/1',
         name,
@@ -674,10 +672,18 @@ export class Registry {
       await this.writeRef(this.branchRef, commit);
       await this.writeRef(`refs/tags/${tag}`, tagOid);
       const out: ResolvedVersion = { name, version, tag, commit };
-      let counter = m?.maxCounter ?? 0;
+      let counter = m.maxCounter;
       for (const stage of options.stages ?? []) {
         counter += 1;
-        await this.writeStageTag(w, out, stage, counter, false, `Assigned with ${tag}`);
+        await this.writeStageTag(
+          w,
+          out,
+          stage,
+          counter,
+          false,
+          `Assigned with ${tag}`,
+          this.stamp(m),
+        );
       }
       return out;
     });
@@ -706,12 +712,12 @@ export class Registry {
     counter: number,
     unassign: boolean,
     message: string,
+    now: Date,
   ): Promise<StageEvent> {
     const tag = stageTag(v.name, stage, counter, unassign);
     if (await this.readRef(`refs/tags/${tag}`)) {
       throw new RegistryError('REF_CONFLICT', `Tag ${tag} already exists`, { data: { ref: tag } });
     }
-    const now = this.clock();
     const body = {
       format: 'mlship-registry-event/1',
       action: unassign ? 'unassign' : 'assign',
@@ -830,7 +836,15 @@ export class Registry {
       const m = await this.modelState(name);
       const v = this.resolveIn(name, m, ref);
       const w = new ObjectWriter(this.fsa, this.gitdir, this.cache);
-      return this.writeStageTag(w, v, stage, m.maxCounter + 1, false, options.message ?? '');
+      return this.writeStageTag(
+        w,
+        v,
+        stage,
+        m.maxCounter + 1,
+        false,
+        options.message ?? '',
+        this.stamp(m),
+      );
     });
   }
 
@@ -859,7 +873,15 @@ export class Registry {
       const m = await this.modelState(name);
       const v = this.resolveIn(name, m, `${name}#${stage}`);
       const w = new ObjectWriter(this.fsa, this.gitdir, this.cache);
-      return this.writeStageTag(w, v, stage, m.maxCounter + 1, true, options.message ?? '');
+      return this.writeStageTag(
+        w,
+        v,
+        stage,
+        m.maxCounter + 1,
+        true,
+        options.message ?? '',
+        this.stamp(m),
+      );
     });
   }
 
@@ -890,7 +912,7 @@ export class Registry {
         object: v.commit,
         type: 'commit',
         tag,
-        tagger: personLine(this.author, this.clock()),
+        tagger: personLine(this.author, this.stamp(m)),
         message: `Deregistering artifact ${name} version ${semver(v.version)}\n\n${options.message ?? ''}\n`,
       });
       await this.writeRef(`refs/tags/${tag}`, oid);
