@@ -129,7 +129,9 @@ export function shuffle(ds: ImageDataset, seed: number): ImageDataset {
 
 /**
  * Sizes of the parts of a split: all fractions (each in [0, 1], summing to at most 1) or all
- * counts (non-negative integers summing to at most n). Omitted parts are empty.
+ * counts (non-negative integers summing to at most n). Omitted parts are empty. Sizes are read as
+ * counts when every size is an integer and at least one is greater than 1 (so `{ train: 1 }` means
+ * "everything", not "one image").
  */
 export interface SplitSizes {
   train: number;
