@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'test-count': { type: 'string' },
     'batch-size': { type: 'string' },
     lr: { type: 'string' },
+    schedule: { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
     out: { type: 'string' },
@@ -43,7 +44,8 @@ if (values.help) {
   --count N         first N MNIST training images (env COUNT, default 10000)
   --test-count N    first N MNIST test images to evaluate on (env TEST_COUNT, default 10000)
   --batch-size N    images per step (env BATCH_SIZE, default 32)
-  --lr X            Adam learning rate (env LEARNING_RATE, default 0.001)
+  --lr X            initial Adam learning rate (env LEARNING_RATE, default 0.002)
+  --schedule S      cosine | constant learning rate over the epochs (env SCHEDULE, default cosine)
   --seed N          seed of weights and shuffling (env SEED, default 1)
   --backend B       auto | wasm | cpu | tensorflow (env MLSHIP_BACKEND, default auto)
   --out DIR         model directory to write (env OUT_DIR, default ./models/cnn-v1)`);
@@ -70,7 +72,11 @@ const count = int(values.count, env['COUNT'], 10_000, '--count');
 const testCount = int(values['test-count'], env['TEST_COUNT'], 10_000, '--test-count');
 const batchSize = int(values['batch-size'], env['BATCH_SIZE'], 32, '--batch-size');
 const seed = int(values.seed, env['SEED'], 1, '--seed');
-const learningRate = Number(values.lr ?? env['LEARNING_RATE'] ?? 0.001);
+const learningRate = Number(values.lr ?? env['LEARNING_RATE'] ?? 0.002);
+const scheduleRaw = values.schedule ?? env['SCHEDULE'] ?? 'cosine';
+if (scheduleRaw !== 'cosine' && scheduleRaw !== 'constant')
+  throw new Error(`--schedule: expected cosine or constant, got ${JSON.stringify(scheduleRaw)}`);
+const scheduleName: 'cosine' | 'constant' = scheduleRaw;
 if (!(learningRate > 0))
   throw new Error(
     `--lr: expected a positive number, got ${JSON.stringify(values.lr ?? env['LEARNING_RATE'])}`,
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
     epochs,
     batchSize,
     learningRate,
+    schedule: { type: scheduleName },
     seed,
     input: spec.input,
     progressEvery: 50,

@@ -257,6 +257,31 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('stops with TRAINING_DIVERGED when the loss stops being finite', async () => {
+    const linear = {
+      ...spec,
+      layers: [
+        { type: 'flatten' as const },
+        { type: 'dense' as const, units: 2, activation: 'softmax' as const },
+      ],
+    };
+    const model = buildModel(linear, { seed: 1 });
+    // one NaN pixel (a corrupt Float32 dataset) poisons the loss of its batch
+    const poisoned = {
+      ...data,
+      images: Float32Array.from(data.images, (v, i) => (i === 5 ? Number.NaN : v / 255)),
+    };
+    await expect(
+      train(model, poisoned, { epochs: 2, batchSize: 8, input: spec.input }),
+    ).rejects.toMatchObject({
+      code: 'TRAINING_DIVERGED',
+      message: expect.stringMatching(
+        /^loss: expected a finite number, got NaN in epoch 1, batch [1-8] \(learning rate 0\.001\); lower the learning rate$/,
+      ),
+    });
+    model.dispose();
+  });
+
   it('rejects labels the model cannot output', async () => {
     const model = buildModel(spec);
     await expect(

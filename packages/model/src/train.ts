@@ -357,10 +357,10 @@ export async function train(
             () => {
               const probs = model.apply(x, { training: true }) as tf.Tensor2D;
               hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')));
-              const clipped = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
-              return tf.neg(
-                tf.mean(tf.sum(tf.mul(tf.oneHot(y, classes), tf.log(clipped)), -1)),
-              ) as tf.Scalar;
+              // Cross-entropy as -log(p[label] + eps): unlike clipping, a NaN probability stays NaN,
+              // so divergence is detected instead of being clipped into a finite loss.
+              const pLabel = tf.sum(tf.mul(tf.oneHot(y, classes), probs), -1);
+              return tf.neg(tf.mean(tf.log(tf.add(pLabel, EPSILON)))) as tf.Scalar;
             },
             true,
             vars,
