@@ -152,6 +152,10 @@ describe('register in a working tree', () => {
     ]);
     const d = await reg.show('cnn@v2');
     expect(d.parent?.tag).toBe('cnn@v1.0.0');
+    expect(d.lineage.map((s) => [s.tag, s.strategy])).toEqual([
+      ['cnn@v2.0.0', 'freeze'],
+      ['cnn@v1.0.0', null],
+    ]);
     expect(d.record.params).toMatchObject({ learningRate: 0.0005 });
     expect(d.record.datasets.train?.fingerprint).toBe('sha256:bbbb2222');
     expect(d.files.map((f) => f.path)).toEqual([

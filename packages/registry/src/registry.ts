@@ -150,6 +150,8 @@ export interface VersionDetails extends VersionSummary {
   files: VersionFile[];
   /** The parent version, null at a root or when it is not in this registry. */
   parent: ResolvedVersion | null;
+  /** The version and its ancestors, newest first (as {@link Registry.lineage}). */
+  lineage: LineageStep[];
 }
 
 /** One stage assignment or unassignment (a `name#stage#K` / `name#stage!#K` tag). */
@@ -1099,6 +1101,7 @@ export class Registry {
         bytes: record.files[e.path]?.bytes ?? -1,
       })),
       parent,
+      lineage: await this.lineage(v.tag),
     };
   }
 
