@@ -126,6 +126,7 @@ export class FileLock {
         // A torn lock file may simply be one being written right now: give it a moment.
         const age = Date.now() - ((await this.fsa.mtimeMs(this.path)) ?? 0);
         if (held.content || age > 2_000) await this.breakLock(held.raw);
+        else await sleep(20);
         continue;
       }
       if (Date.now() > deadline) {

@@ -705,3 +705,15 @@ describe('read-only repositories', () => {
     });
   });
 });
+
+describe('torn lock', () => {
+  it('an empty lock file (a writer killed between create and write) is broken once it is 2 s old', async () => {
+    const repo = join(root, 'torn');
+    const reg = await openRegistry({ dir: repo, bare: true });
+    await writeFile(join(repo, 'mlship.lock'), '');
+    const old = new Date(Date.now() - 5_000);
+    await nodeFs.promises.utimes(join(repo, 'mlship.lock'), old, old);
+    expect((await reg.register('cnn', base)).version).toBe(1);
+    expect(nodeFs.existsSync(join(repo, 'mlship.lock'))).toBe(false);
+  });
+});
