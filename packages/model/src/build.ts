@@ -1,5 +1,6 @@
 import { tf } from '@mlship/tf';
 import { ModelError } from './errors';
+import { rememberInputSpec } from './internal/data';
 import type { LayerSpec, ModelPart, ModelSpec, ResolvedLayer, Size2D } from './spec';
 import { resolveSpec } from './spec';
 
@@ -80,7 +81,8 @@ function makeLayer(layer: ResolvedLayer, seed: number): tf.layers.Layer {
 
 /**
  * Builds a `tf.LayersModel` (functional, input layer named `input`) from a spec, with seeded
- * initialisers and the spec's stable layer names. The model is not compiled; {@link train} compiles it.
+ * initialisers and the spec's stable layer names. The model is not compiled. {@link train},
+ * {@link evaluate} and {@link predict} use the spec's `input` scaling for it unless told otherwise.
  *
  * @param spec - a {@link ModelSpec} (validated here)
  * @param options - `seed` of the initialisers (default 0)
@@ -103,7 +105,9 @@ export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf
   const input = tf.input({ shape: [...valid.input.shape], name: 'input', dtype: 'float32' });
   let x: tf.SymbolicTensor = input;
   for (const layer of layers) x = makeLayer(layer, seed).apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: x, name: valid.name });
+  const model = tf.model({ inputs: input, outputs: x, name: valid.name });
+  rememberInputSpec(model, valid.input);
+  return model;
 }
 
 /**

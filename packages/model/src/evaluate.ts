@@ -41,7 +41,7 @@ export interface Evaluation {
 export interface EvaluateOptions {
   /** Images per forward pass (default 256). */
   batchSize?: number;
-  /** How the model scales raw pixels (default: the model's input shape with scale 1/255, offset 0; pass `meta.input` of a loaded model). */
+  /** How the model scales raw Uint8 pixels (default: the spec/`mlship.json` input the model was built or loaded with, else scale 1/255, offset 0). */
   input?: InputSpec;
 }
 

@@ -6,7 +6,7 @@ import { fingerprint } from '@mlship/data';
 import { isTfError, loadLayersModel, saveLayersModel } from '@mlship/tf';
 import type { tf, WrittenFile } from '@mlship/tf';
 import { ModelError } from './errors';
-import { inputSpecOf } from './internal/data';
+import { inputSpecOf, rememberInputSpec } from './internal/data';
 import type { DatasetRef, EpochStats, FileEntry, ModelMeta, ParentRef } from './meta';
 import { MODEL_META_FILE, MODEL_META_FORMAT, validateModelMeta } from './meta';
 import type { InputSpec, ModelSpec } from './spec';
@@ -347,7 +347,7 @@ export async function verifyModelDir(dir: string): Promise<ModelMeta> {
  * Loads an mlship model directory after verifying every file's sha256 and size against `mlship.json`.
  *
  * @param dir - the model directory
- * @returns the model and its metadata
+ * @returns the model and its metadata (train/evaluate/predict then use `meta.input` scaling for the model by default)
  * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, `INTEGRITY` (tampered, truncated or missing file, named in `data.path`), `LOAD_FAILED` (TensorFlow.js rejected the verified files)
  * @example
  * ```ts
@@ -361,6 +361,7 @@ export async function loadModelDir(
   const meta = await verifyModelDir(dir);
   try {
     const model = await loadLayersModel(dir);
+    rememberInputSpec(model, meta.input);
     return { model, meta };
   } catch (e) {
     const where =

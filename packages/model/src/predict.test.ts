@@ -48,6 +48,13 @@ describe('predict', () => {
     model.dispose();
   });
 
+  it('uses the input scaling the model was built with when no meta is given', async () => {
+    const model = pixelModel(-1 / 255, 1);
+    const [inverted] = await predict(model, pixelImages([[255, 0]]));
+    expect(inverted).toMatchObject({ classIndex: 1 });
+    model.dispose();
+  });
+
   it('predicts 10,000 images in bounded batches, the same as one-by-one, without leaking tensors', async () => {
     const model = pixelModel();
     const pairs = Array.from(

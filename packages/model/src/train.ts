@@ -84,7 +84,7 @@ export interface TrainOptions {
   seed?: number;
   /** Shuffle the training images every epoch (default true). */
   shuffle?: boolean;
-  /** How the model scales raw Uint8 pixels (default: scale 1/255, offset 0; pass the spec's `input`). */
+  /** How the model scales raw Uint8 pixels (default: the spec/`mlship.json` input the model was built or loaded with, else scale 1/255, offset 0). */
   input?: InputSpec;
   /** Called every `progressEvery` batches and on each epoch's last batch. */
   onProgress?: (event: TrainProgress) => void;

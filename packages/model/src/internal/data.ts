@@ -3,14 +3,32 @@ import { tf } from '@mlship/tf';
 import { ModelError } from '../errors';
 import type { InputSpec } from '../spec';
 
+const knownInputs = new WeakMap<tf.LayersModel, InputSpec>();
+
 /**
- * The input spec of a model: from the caller, else derived from the model's input shape with the
- * default scaling (1/255).
+ * Remembers the input spec a model was built or loaded with, so callers need not repeat it.
+ *
+ * @internal
+ */
+export function rememberInputSpec(model: tf.LayersModel, input: InputSpec): void {
+  knownInputs.set(model, {
+    shape: [...input.shape],
+    dtype: 'float32',
+    scale: input.scale,
+    offset: input.offset,
+  });
+}
+
+/**
+ * The input spec of a model: from the caller, else the one it was built (spec) or loaded (mlship.json)
+ * with, else derived from the model's input shape with the default scaling (1/255).
  *
  * @internal
  */
 export function inputSpecOf(model: tf.LayersModel, given?: InputSpec): InputSpec {
   if (given !== undefined) return given;
+  const known = knownInputs.get(model);
+  if (known !== undefined) return known;
   const shape = model.inputs[0]?.shape ?? [];
   const [, h, w, c] = shape;
   if (

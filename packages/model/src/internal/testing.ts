@@ -82,8 +82,9 @@ export function pixelImages(
  *
  * @internal Test fixture.
  */
-export function pixelModel(): tf.LayersModel {
-  const model = buildModel(pixelSpec());
+export function pixelModel(scale = 1 / 255, offset = 0): tf.LayersModel {
+  const spec = pixelSpec();
+  const model = buildModel({ ...spec, input: { ...spec.input, scale, offset } });
   tf.tidy(() =>
     model.getLayer('head_output').setWeights([
       tf.tensor2d([
