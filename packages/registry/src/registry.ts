@@ -294,19 +294,42 @@ export class Registry {
 
   // ---------------------------------------------------------------- state
 
+  /**
+   * Every tag name -> object id, read in one pass (packed-refs once, then loose refs, which win):
+   * resolving tags one by one re-reads packed-refs for each.
+   */
+  private async tagRefs(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const packed = await this.fsa.readText(`${this.gitdir}/packed-refs`);
+    for (const line of packed?.split('\n') ?? []) {
+      const m = /^([0-9a-f]{40}) refs\/tags\/(.+)$/.exec(line);
+      if (m) out.set(m[2]!, m[1]!);
+    }
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      for (const entry of await this.fsa.readdir(dir)) {
+        const path = `${dir}/${entry}`;
+        if (await this.fsa.isDirectory(path)) await walk(path, `${prefix}${entry}/`);
+        else {
+          const text = (await this.fsa.readText(path))?.trim() ?? '';
+          const oid = /^[0-9a-f]{40}$/.test(text)
+            ? text
+            : await this.readRef(`refs/tags/${prefix}${entry}`);
+          if (oid) out.set(`${prefix}${entry}`, oid);
+        }
+      }
+    };
+    await walk(`${this.gitdir}/refs/tags`, '');
+    return out;
+  }
+
   private async scan(only?: string): Promise<Map<string, ModelState>> {
-    const names = await git.listTags({ fs: this.fsa.fs, gitdir: this.gitdir });
+    const refs = await this.tagRefs();
     const out = new Map<string, ModelState>();
-    for (const t of names) {
+    for (const [t, oid] of refs) {
       const parsed = parseTag(t);
       if (!parsed || (only !== undefined && parsed.name !== only)) continue;
       let info: TagInfo;
       try {
-        const oid = await git.resolveRef({
-          fs: this.fsa.fs,
-          gitdir: this.gitdir,
-          ref: `refs/tags/${t}`,
-        });
         let obj = this.tagObjects.get(oid);
         if (!obj) {
           const { tag } = await git.readTag({ ...this.gitArgs, oid });
