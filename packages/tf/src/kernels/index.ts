@@ -8,6 +8,7 @@ import {
 import { conv2DBackpropFilter } from './conv2d_backprop_filter';
 import { conv2DBackpropInput } from './conv2d_backprop_input';
 import { batchMatMul, fusedMatMul } from './batch_mat_mul';
+import { gatherV2, identity } from './copy_kernels';
 import { maxPoolGrad } from './max_pool_grad';
 import { mean, sum } from './reduce';
 import { tile } from './tile';
@@ -39,6 +40,8 @@ const KERNELS: readonly TrainingKernel[] = [
   { name: 'Tile', kernelFunc: (args) => tile(args, stockFunc('Tile')) },
   { name: 'Sum', kernelFunc: (args) => sum(args, stockFunc('Sum')) },
   { name: 'Mean', kernelFunc: (args) => mean(args, stockFunc('Mean')) },
+  { name: 'Identity', kernelFunc: (args) => identity(args, stockFunc('Identity')) },
+  { name: 'GatherV2', kernelFunc: (args) => gatherV2(args, stockFunc('GatherV2')) },
 ];
 
 const COMPOSED_OF = [
