@@ -70,3 +70,38 @@ describe('version references', () => {
     expect(isValidName(name)).toBe(ok);
   });
 });
+
+// GTO's tag grammar as its docs describe it (artifact names [a-z0-9] with inner '-' or '/';
+// `@vX.Y.Z` registers, `#stage` assigns, a trailing `!` cancels either, `#N` is the event
+// counter), written independently here to check that every tag this registry writes parses in
+// GTO with the meaning we intend.
+const GTO_TAG =
+  /^(?<artifact>[a-z0-9](?:[a-z0-9/-]*[a-z0-9])?)(?:(?:#(?<stage>[a-z0-9](?:[a-z0-9/-]*[a-z0-9])?)|@(?<version>v(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)))(?<cancel>!?)|@deprecated)(?:#(?<counter>[0-9]+))?$/;
+
+describe('GTO reads the tags we write', () => {
+  it.each([
+    [
+      versionTag('mnist-cnn', 3),
+      { artifact: 'mnist-cnn', version: 'v3.0.0', cancel: '', counter: undefined },
+    ],
+    [
+      stageTag('mnist-cnn', 'production', 4),
+      { artifact: 'mnist-cnn', stage: 'production', cancel: '', counter: '4' },
+    ],
+    [
+      stageTag('mnist-cnn', 'production', 5, true),
+      { artifact: 'mnist-cnn', stage: 'production', cancel: '!', counter: '5' },
+    ],
+    [
+      'mnist-cnn@v3.0.0!#6',
+      { artifact: 'mnist-cnn', version: 'v3.0.0', cancel: '!', counter: '6' },
+    ],
+  ])('%s', (tag, fields) => {
+    const g = GTO_TAG.exec(tag)?.groups;
+    expect(g).toBeDefined();
+    expect(g).toMatchObject(
+      Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+    );
+    expect(parseTag(tag)).toBeDefined();
+  });
+});
