@@ -14,6 +14,10 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[2, 1, 9, 4], [1, 3, 4, 9], true, true], // broadcast batch dims
   [[64, 33], [64, 10], true, false], // a dense layer's weight gradient
   [[64, 10], [33, 10], false, true], // ... and its input gradient
+  [[8, 5], [40, 5], false, true], // dy·W^T with a wide W: computed as (W·dy^T)^T
+  [[5, 8], [40, 5], true, true],
+  [[1, 8, 5], [40, 5], false, true],
+  [[8, 40], [8, 5], true, false],
 ];
 
 const TOL = 'max|wasm - cpu| <= 1e-5 * max|cpu| + 1e-6';
