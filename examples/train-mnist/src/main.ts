@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     `model: ${spec.name}, ${model.countParams()} parameters, layers ${spec.layers.map((l) => l.name).join(' -> ')}`,
   );
   console.log(
-    `training: ${epochs} epochs, batch ${batchSize}, adam lr ${learningRate}, seed ${seed}`,
+    `training: ${epochs} epochs, batch ${batchSize}, adam lr ${learningRate} (${scheduleName} schedule), seed ${seed}`,
   );
 
   const result = await train(model, trainSet, {
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     },
     onEpochEnd: (s) => {
       console.log(
-        `epoch ${s.epoch}/${epochs}: loss ${s.loss.toFixed(4)} accuracy ${s.accuracy.toFixed(4)} ` +
+        `epoch ${s.epoch}/${epochs}: loss ${s.loss.toFixed(4)} accuracy ${s.accuracy.toFixed(4)} lr ${s.learningRate.toPrecision(3)} ` +
           `${s.seconds.toFixed(1)} s ${s.imagesPerSec.toFixed(0)} images/s`,
       );
     },
