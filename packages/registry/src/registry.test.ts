@@ -717,3 +717,30 @@ describe('torn lock', () => {
     expect(nodeFs.existsSync(join(repo, 'mlship.lock'))).toBe(false);
   });
 });
+
+describe('parents recorded in mlship.json', () => {
+  it.each([
+    ['a ref of this registry', 'cnn@v1', 'cnn@v1.0.0', 2],
+    [
+      'an object { name, version }',
+      { name: 'cnn', version: 1, ref: 'cnn@v1.0.0' },
+      'cnn@v1.0.0',
+      2,
+    ],
+    ['a model outside this registry', 'hub/resnet-base', 'hub/resnet-base', 1],
+  ])(
+    'accepts %s and walks lineage as far as it can',
+    async (_what, parentValue, recorded, steps) => {
+      const repo = join(root, `parents-${steps}-${String(recorded).replace(/\W/g, '')}`);
+      const reg = await openRegistry({ dir: repo, bare: true });
+      await reg.register('cnn', base);
+      const dir = join(root, 'parents', String(recorded).replace(/\W/g, '-'));
+      await writeModelDirForTesting(dir, { seed: 9, parent: parentValue, strategy: 'fine-tune' });
+      const v = await reg.register('cnn', dir);
+      expect((await reg.show(v.tag)).record.parent).toBe(recorded);
+      const lineage = await reg.lineage(v.tag);
+      expect(lineage).toHaveLength(steps);
+      expect(lineage[0]).toMatchObject({ strategy: 'fine-tune', parent: recorded });
+    },
+  );
+});

@@ -11,6 +11,7 @@ import {
 } from './modeldir.js';
 import {
   assertName,
+  isValidName,
   deregisterTag,
   parseTag,
   parseVersionRef,
@@ -203,6 +204,17 @@ interface ModelState {
   maxCounter: number;
   /** Latest tagger time (seconds) of any tag of the model. */
   lastTime: number;
+}
+
+/** The `Mlship-Model` / `Mlship-Version` trailers of a registry commit (last paragraph only). */
+function registrationTrailers(message: string): { name?: string; version?: number } {
+  const last = message.trimEnd().split('\n\n').pop() ?? '';
+  const name = /^Mlship-Model: (.+)$/m.exec(last)?.[1];
+  const version = Number(/^Mlship-Version: (\d+)$/m.exec(last)?.[1]);
+  return {
+    ...(name && isValidName(name) ? { name } : {}),
+    ...(Number.isSafeInteger(version) && version > 0 ? { version } : {}),
+  };
 }
 
 function emptyState(): ModelState {
@@ -595,8 +607,15 @@ export class Registry {
       let parent: string | null = null;
       const parentIn = options.parent !== undefined ? options.parent : meta.parent;
       if (typeof parentIn === 'string' && parentIn) {
-        const pr = parseVersionRef(parentIn);
-        parent = this.resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parentIn).tag;
+        try {
+          const pr = parseVersionRef(parentIn);
+          parent = this.resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parentIn).tag;
+        } catch (e) {
+          // An explicit parent must exist here; one recorded in mlship.json may name a model
+          // outside this registry, and is kept as written (lineage stops there).
+          if (options.parent !== undefined) throw e;
+          parent = parentIn;
+        }
       } else if (parentIn && typeof parentIn === 'object') {
         const p = parentIn as { name?: unknown; version?: unknown; ref?: unknown };
         if (typeof p.name === 'string' && typeof p.version === 'number')
@@ -787,8 +806,7 @@ export class Registry {
     const w = new ObjectWriter(this.fsa, this.gitdir, this.cache);
     for (let i = 0; oid && i < 50; i++) {
       const { commit } = await git.readCommit({ ...this.gitArgs, oid });
-      const name = /^Mlship-Model: (.+)$/m.exec(commit.message)?.[1];
-      const version = Number(/^Mlship-Version: (\d+)$/m.exec(commit.message)?.[1]);
+      const { name, version } = registrationTrailers(commit.message);
       if (!name || !version) break;
       const tag = versionTag(name, version);
       if (await this.readRef(`refs/tags/${tag}`)) break;
@@ -814,8 +832,7 @@ export class Registry {
     const oid = await this.readRef(this.branchRef);
     if (!oid) return false;
     const { commit } = await git.readCommit({ ...this.gitArgs, oid });
-    const name = /^Mlship-Model: (.+)$/m.exec(commit.message)?.[1];
-    const version = Number(/^Mlship-Version: (\d+)$/m.exec(commit.message)?.[1]);
+    const { name, version } = registrationTrailers(commit.message);
     if (!name || !version) return false;
     return (await this.readRef(`refs/tags/${versionTag(name, version)}`)) === undefined;
   }
