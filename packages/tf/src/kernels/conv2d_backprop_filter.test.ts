@@ -14,6 +14,12 @@ const cases: [number[], [number, number, number], number | [number, number], Pad
   [[1, 10, 9, 2], [4, 4, 3], 2, 'same'],
   [[2, 9, 7, 3], [3, 3, 4], [1, 2], 'same'],
   [[4, 12, 12, 8], [3, 3, 16], 1, 'same'],
+  // Thin patches (fH*fW*inChannels small next to outChannels): the im2col route.
+  [[2, 9, 8, 1], [3, 3, 32], 1, 'valid'],
+  [[2, 7, 6, 1], [3, 3, 24], 2, 'same'],
+  [[1, 5, 5, 1], [2, 2, 16], 1, 'valid'],
+  [[2, 6, 5, 1], [1, 1, 8], 2, 'valid'],
+  [[3, 8, 8, 2], [2, 1, 20], [2, 1], 'same'],
   [
     [2, 7, 6, 2],
     [3, 3, 3],
