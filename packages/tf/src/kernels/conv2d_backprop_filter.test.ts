@@ -102,14 +102,21 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const x = tf.tensor4d(seeded(2 * 8 * 8 * 3, 7), [2, 8, 8, 3]);
     const dy = tf.tensor4d(seeded(2 * 3 * 3 * 4, 8), [2, 3, 3, 4]);
     const attrs = { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] };
-    const run = () =>
+    // ... and the im2col route.
+    const x1 = tf.tensor4d(seeded(2 * 8 * 8, 9), [2, 8, 8, 1]);
+    const dy1 = tf.tensor4d(seeded(2 * 6 * 6 * 32, 10), [2, 6, 6, 32]);
+    const attrs1 = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 1, 32] };
+    const run = () => {
       (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor).dispose();
+      const w1 = tf.engine().runKernel('Conv2DBackpropFilter', { x: x1, dy: dy1 }, attrs1);
+      (w1 as tf.Tensor).dispose();
+    };
     run();
     const before = { ...tf.memory(), ids: wasmDataIds() };
     for (let i = 0; i < 3; i++) run();
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
     expect(wasmDataIds()).toBe(before.ids);
-    tf.dispose([x, dy]);
+    tf.dispose([x, dy, x1, dy1]);
   });
 });
