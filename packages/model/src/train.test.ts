@@ -282,6 +282,17 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('rejects a dataset whose class names do not match the outputs', async () => {
+    const model = buildModel(spec);
+    await expect(
+      train(model, { ...data, classNames: ['a', 'b', 'c'] }, { epochs: 1 }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_DATA',
+      message: "data.classNames: expected 2 class names (the model's outputs), got 3",
+    });
+    model.dispose();
+  });
+
   it('rejects labels the model cannot output', async () => {
     const model = buildModel(spec);
     await expect(

@@ -251,6 +251,15 @@ export async function train(
   const outShape = model.outputs[0]?.shape ?? [];
   const classes = outShape[outShape.length - 1] ?? 0;
   checkDataset(data, input, 'data', classes);
+  if (data.classNames.length !== classes) {
+    throw new ModelError(
+      'INVALID_DATA',
+      `data.classNames: expected ${classes} class names (the model's outputs), got ${data.classNames.length}`,
+      {
+        data: { path: 'data.classNames' },
+      },
+    );
+  }
 
   let trainSet = data;
   let valSet: ImageDataset | undefined = options.validationData;
@@ -437,7 +446,6 @@ export async function train(
           stop = true;
         }
       }
-      if (options.signal?.aborted) throw aborted(epoch + 1, 1);
       if (options.checkpointDir !== undefined) {
         const meta = options.checkpointMeta ?? {};
         checkpointDatasets ??= datasetRefs(
