@@ -6,6 +6,7 @@ import { fingerprint } from '@mlship/data';
 import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, freeze } from './build';
+import { defaultCnnSpec } from './spec';
 import { isModelError } from './errors';
 import { halvesDataset, tinySpec } from './internal/testing';
 import type { EpochStats } from './meta';
@@ -169,6 +170,28 @@ describe('train', () => {
     expect(Array.from(model.getLayer('features_conv1').getWeights()[0]!.dataSync())).toEqual(conv);
     expect(Array.from(model.getLayer('head_output').getWeights()[0]!.dataSync())).not.toEqual(head);
     model.dispose();
+  });
+
+  it('keeps the moving statistics of frozen batch-normalisation layers (Keras 2 semantics via initRuntime)', async () => {
+    const bnSpec = defaultCnnSpec({
+      input: { shape: [8, 8, 1] },
+      convFilters: [4],
+      batchNorm: true,
+      denseUnits: [8],
+      classes: 2,
+    });
+    const movingMean = (m: tf.LayersModel): number[] =>
+      Array.from(m.getLayer('features_bn1').getWeights()[2]!.dataSync());
+    const frozen = buildModel(bnSpec, { seed: 1 });
+    freeze(frozen, 'features');
+    const before = movingMean(frozen);
+    await train(frozen, data, { epochs: 1, batchSize: 16 });
+    expect(movingMean(frozen)).toEqual(before);
+    const open = buildModel(bnSpec, { seed: 1 });
+    await train(open, data, { epochs: 1, batchSize: 16 });
+    expect(movingMean(open)).not.toEqual(before);
+    frozen.dispose();
+    open.dispose();
   });
 
   it('checkpoints after every epoch; an abort mid-epoch stops before the next batch and leaves the checkpoint intact', async () => {
