@@ -1,0 +1,30 @@
+import { TfError, type TfErrorCode, type TfErrorData } from '../errors';
+
+/**
+ * Codes of the errors the parallel runtime adds to {@link TfError}:
+ * - `WORKER_FAILED`: a worker threw while running a request (the cause is the worker's error);
+ * - `WORKER_EXITED`: a worker exited or crashed before answering (pending requests fail with it);
+ * - `POOL_DISPOSED`: the pool or trainer was used after `dispose()`.
+ */
+export type ParallelErrorCode = 'WORKER_FAILED' | 'WORKER_EXITED' | 'POOL_DISPOSED';
+
+/**
+ * @internal
+ * A {@link TfError} with a parallel-runtime code. `TfErrorCode` does not list these codes yet
+ * (the integrator adds them), so the code is cast; `isTfError` and `instanceof TfError` hold.
+ */
+export function parallelError(
+  code: ParallelErrorCode,
+  message: string,
+  options: { cause?: unknown; data?: TfErrorData } = {},
+): TfError {
+  return new TfError(code as unknown as TfErrorCode, message, options);
+}
+
+/** @internal An Error rebuilt from what a worker sent back (message, name and stack kept). */
+export function remoteError(err: { name?: string; message?: string; stack?: string }): Error {
+  const e = new Error(err.message ?? 'unknown worker error');
+  if (err.name !== undefined) e.name = err.name;
+  if (err.stack !== undefined) e.stack = err.stack;
+  return e;
+}
