@@ -596,7 +596,12 @@ export class Registry {
 
     const result = await this.withLock(async () => {
       await this.repairLocked();
-      const tip = await this.readRef(this.branchRef);
+      // In a fresh `git clone` the registry branch exists only as origin's remote-tracking ref:
+      // build on it rather than starting a second, unrelated history.
+      const localTip = await this.readRef(this.branchRef);
+      const tip =
+        localTip ??
+        (await this.readRef(this.branchRef.replace(/^refs\/heads\//, 'refs/remotes/origin/')));
       const state = await this.scan();
       const m = state.get(name) ?? emptyState();
       const tipRecord = tip ? await this.readRecordAt(tip, name) : undefined;
@@ -704,10 +709,10 @@ export class Registry {
       const tagOid = await this.writeVersionTagObject(w, record, commit, person);
 
       // Commit point: the branch moves (compare-and-swap under the lock), then the tag follows.
-      if ((await this.readRef(this.branchRef)) !== tip) {
+      if ((await this.readRef(this.branchRef)) !== localTip) {
         throw new RegistryError(
           'REF_CONFLICT',
-          `${this.branchRef} moved while registering ${tag}; expected ${tip ?? '(none)'}`,
+          `${this.branchRef} moved while registering ${tag}; expected ${localTip ?? '(none)'}`,
           {
             data: { ref: this.branchRef },
           },

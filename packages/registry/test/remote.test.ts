@@ -92,6 +92,18 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
     );
     await fsckStrict(clone);
     await fsckStrict(join(root, 'srv', 'models.git'));
+    // a plain `git clone` (default branch main) has the registry only as origin/mlship: reading
+    // works through the tags, and registering continues that history instead of forking it
+    const plain = join(root, 'plain-clone');
+    await gitCli(root, 'clone', '-q', authed, plain);
+    const c = await openRegistry({ dir: plain, create: false });
+    expect((await c.resolve('cnn#production')).version).toBe(2);
+    const v3 = await c.register('cnn', join(root, 'm3'));
+    expect(v3.version).toBe(3);
+    expect(await gitCli(plain, 'log', '--format=%s', 'mlship')).toBe(
+      'Register cnn@v3.0.0\nRegister cnn@v2.0.0\nRegister cnn@v1.0.0\n',
+    );
+    await fsckStrict(plain);
     // nothing new: a second push sends nothing
     expect((await a.push({ url, auth: AUTH })).pushed).toEqual([]);
   });
