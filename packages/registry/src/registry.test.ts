@@ -378,6 +378,11 @@ describe('registry in a bare repository, with injected fs, clock and author', ()
     expect((await gitCli(join(root, 'fresh'), 'rev-parse', '--is-bare-repository')).trim()).toBe(
       'true',
     );
+    // a repository the registry creates is its own: HEAD is the registry branch, so clones check
+    // it out and remotes have a born HEAD
+    expect((await gitCli(join(root, 'fresh'), 'symbolic-ref', 'HEAD')).trim()).toBe(
+      'refs/heads/mlship',
+    );
     expect(
       await errorOf(openRegistry({ dir: join(root, 'nothing-here'), create: false })),
     ).toMatchObject({

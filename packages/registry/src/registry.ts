@@ -1449,7 +1449,12 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       );
     }
     await fsa.mkdirp(dir);
-    await git.init({ fs: fsa.fs, dir, bare: options.bare ?? false, defaultBranch: 'main' });
+    await git.init({
+      fs: fsa.fs,
+      dir,
+      bare: options.bare ?? false,
+      defaultBranch: options.branch ?? 'mlship',
+    });
     gitdir = options.bare ? dir : `${dir}/.git`;
   }
   const reg = new Registry(dir, gitdir, options);
