@@ -13,13 +13,26 @@ export type WasmKernelFunc = (args: WasmKernelArgs) => tf.TensorInfo | tf.Tensor
 /**
  * The kernel functions of the stock wasm backend, saved before any of them is replaced, so that
  * replacements can call the original fast path (and other kernels can compose stock kernels without
- * going through a replacement).
+ * going through a replacement). Global, like tfjs's kernel registry, so that two loaded copies of
+ * this package (its ESM and CJS builds) share it.
  */
-const stock = new Map<string, tf.KernelConfig | null>();
+const stock: Map<string, tf.KernelConfig | null> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@mlship/tf:wasm-stock-kernels')
+] ??= new Map()) as Map<string, tf.KernelConfig | null>;
+
+/** Marks the kernel functions of this package (in any loaded copy of it). */
+export const OURS = Symbol.for('@mlship/tf:wasm-training-kernel');
 
 /** Saves the stock config of `name` if it was not saved yet (null when wasm has none). */
 export function saveStockKernel(name: string): void {
-  if (!stock.has(name)) stock.set(name, tf.getKernel(name, 'wasm') ?? null);
+  if (stock.has(name)) return;
+  const config = tf.getKernel(name, 'wasm');
+  if (config == null || !isOurs(config.kernelFunc)) stock.set(name, config ?? null);
+}
+
+/** Whether `f` is one of this package's kernel functions. */
+export function isOurs(f: unknown): boolean {
+  return (f as Record<symbol, unknown> | null)?.[OURS] === true;
 }
 
 /** The stock wasm kernel config of `name` (saved before replacement), or undefined if none. */

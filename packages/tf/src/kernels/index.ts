@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  isOurs,
+  OURS,
   saveStockKernel,
   stockKernelConfig,
   type WasmKernelArgs,
@@ -64,7 +66,8 @@ const COMPOSED_OF = [
  */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.name);
 
-const ours = new Set<tf.KernelFunc>(KERNELS.map((k) => k.kernelFunc as unknown as tf.KernelFunc));
+for (const { kernelFunc } of KERNELS)
+  (kernelFunc as unknown as Record<symbol, boolean>)[OURS] = true;
 
 /**
  * Registers the training kernels the stock wasm backend lacks or runs as slow scalar loops
@@ -75,13 +78,19 @@ const ours = new Set<tf.KernelFunc>(KERNELS.map((k) => k.kernelFunc as unknown a
  * @internal
  */
 export function registerWasmTrainingKernels(): string[] {
+  if (stockKernelConfig('Conv2D') == null) {
+    throw new Error(
+      "@mlship/tf: the wasm backend's kernels are not registered: import " +
+        "'@tensorflow/tfjs-backend-wasm' before calling registerWasmTrainingKernels().",
+    );
+  }
   // The stock kernels the new ones are composed of: bound now, so that the composites keep calling
   // the stock functions even if something (a profiler, say) wraps the registered ones later.
   for (const name of COMPOSED_OF) saveStockKernel(name);
   const names: string[] = [];
   for (const { name, kernelFunc } of KERNELS) {
     const current = tf.getKernel(name, 'wasm');
-    if (current == null || !ours.has(current.kernelFunc)) {
+    if (current == null || !isOurs(current.kernelFunc)) {
       saveStockKernel(name);
       const original = stockKernelConfig(name);
       if (current != null) tf.unregisterKernel(name, 'wasm');
