@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fingerprint } from '@mlship/data';
 import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModel, freeze } from './build';
+import { buildModel, freeze, unfreeze } from './build';
 import { defaultCnnSpec } from './spec';
 import { isModelError } from './errors';
 import { halvesDataset, tinySpec } from './internal/testing';
@@ -161,6 +161,26 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('picks up layers unfrozen between epochs (gradual unfreezing)', async () => {
+    const model = buildModel(spec, { seed: 1 });
+    freeze(model, 'features');
+    const conv = (): number[] =>
+      Array.from(model.getLayer('features_conv1').getWeights()[0]!.dataSync());
+    const start = conv();
+    const afterEpoch: number[][] = [];
+    await train(model, data, {
+      epochs: 2,
+      batchSize: 16,
+      onEpochEnd: () => {
+        afterEpoch.push(conv());
+        unfreeze(model, 'features');
+      },
+    });
+    expect(afterEpoch[0]).toEqual(start);
+    expect(conv()).not.toEqual(start);
+    model.dispose();
+  });
+
   it('trains only unfrozen layers', async () => {
     const model = buildModel(spec, { seed: 1 });
     freeze(model, 'features');
@@ -299,7 +319,7 @@ describe('train', () => {
     ).rejects.toMatchObject({
       code: 'TRAINING_DIVERGED',
       message: expect.stringMatching(
-        /^loss: expected a finite number, got NaN in epoch 1, batch [1-8] \(learning rate 0\.001\); lower the learning rate$/,
+        /^loss: expected a finite number, got NaN in epoch 1, batch [1-8] \(learning rate 0\.001\); lower the learning rate or check the data for NaN values$/,
       ),
     });
     model.dispose();

@@ -90,7 +90,10 @@ export interface TrainOptions {
   onProgress?: (event: TrainProgress) => void;
   /** Batches between progress events (default 10). */
   progressEvery?: number;
-  /** Called after each epoch (after validation and checkpointing); may be async. */
+  /**
+   * Called after each epoch (after validation and checkpointing); may be async. It may freeze or
+   * unfreeze layers for the next epoch (gradual unfreezing); the optimizer state then restarts.
+   */
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
   /** Aborting stops training before the next batch with `TRAINING_ABORTED`; the checkpoint is left as it was. */
   signal?: AbortSignal;
@@ -302,9 +305,13 @@ export async function train(
     early = { monitor, patience, minDelta, restoreBest: e.restoreBest ?? true };
   }
 
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  if (vars.length === 0)
-    throw optionError('model', 'a model with at least one trainable layer', model.name);
+  const trainableVariables = (): tf.Variable[] => {
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    if (vars.length === 0)
+      throw optionError('model', 'a model with at least one trainable layer', model.name);
+    return vars;
+  };
+  let vars = trainableVariables();
 
   const params: TrainingParams = {
     optimizer: optimizerName,
@@ -324,7 +331,7 @@ export async function train(
 
   const history: EpochStats[] = [];
   const random = seededRandom(seed);
-  const optimizer = makeOptimizer(optimizerName, lr0, momentum);
+  let optimizer = makeOptimizer(optimizerName, lr0, momentum);
   const n = trainSet.shape[0];
   const batches = Math.ceil(n / batchSize);
   let best: { epoch: number; value: number; weights: tf.Tensor[] | null } | null = null;
@@ -343,6 +350,16 @@ export async function train(
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
+      // Re-read per epoch: onEpochEnd may freeze/unfreeze layers (gradual unfreezing). tfjs
+      // optimizers key their slots by position in the variable list, so a new list needs a new optimizer.
+      if (epoch > 1) {
+        const next = trainableVariables();
+        if (next.length !== vars.length || next.some((v, i) => v !== vars[i])) {
+          disposeOptimizer(optimizer);
+          optimizer = makeOptimizer(optimizerName, lr0, momentum);
+        }
+        vars = next;
+      }
       const lr = learningRateAt(schedule, epoch, lr0, epochs);
       setLearningRate(optimizer, lr);
       const order = params.shuffle ? permutation(n, random) : null;
@@ -384,7 +401,7 @@ export async function train(
         if (!Number.isFinite(lossValue)) {
           throw new ModelError(
             'TRAINING_DIVERGED',
-            `loss: expected a finite number, got ${lossValue} in epoch ${epoch}, batch ${b + 1} (learning rate ${lr}); lower the learning rate`,
+            `loss: expected a finite number, got ${lossValue} in epoch ${epoch}, batch ${b + 1} (learning rate ${lr}); lower the learning rate or check the data for NaN values`,
             {
               data: { epoch, batch: b + 1, history: [...history] },
             },
