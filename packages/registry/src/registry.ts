@@ -1449,11 +1449,15 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
       );
     }
     await fsa.mkdirp(dir);
+    // A bare repository the registry creates is its own: HEAD names the registry branch, so
+    // clones check it out and remotes have a born HEAD. A working tree keeps `main` (its index
+    // and files are the user's, and would look deleted if HEAD pointed at the registry branch).
+    const bare = options.bare ?? false;
     await git.init({
       fs: fsa.fs,
       dir,
-      bare: options.bare ?? false,
-      defaultBranch: options.branch ?? 'mlship',
+      bare,
+      defaultBranch: bare ? (options.branch ?? 'mlship') : 'main',
     });
     gitdir = options.bare ? dir : `${dir}/.git`;
   }
