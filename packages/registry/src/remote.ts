@@ -136,8 +136,6 @@ export async function pushRegistry(reg: Registry, o: RemoteOptions): Promise<Pus
       throw remoteError(e, `Pushing ${ref} to`, url);
     }
   };
-  const branch = await reg.readRef(reg.branchRef);
-  if (branch && remote.get(reg.branchRef) !== branch) await push(reg.branchRef);
   const tags = (await git.listTags({ fs: reg.fsa.fs, gitdir: reg.gitdir })).filter(
     (t) => parseTag(t) !== undefined,
   );
@@ -147,6 +145,7 @@ export async function pushRegistry(reg: Registry, o: RemoteOptions): Promise<Pus
     const p = parseTag(t)!;
     return p.kind === 'version' ? p.version : 1e9 + p.counter;
   };
+  const toPush: string[] = [];
   for (const t of tags.sort((a, b) => order(a) - order(b))) {
     const ref = `refs/tags/${t}`;
     const local = await reg.readRef(ref);
@@ -155,17 +154,19 @@ export async function pushRegistry(reg: Registry, o: RemoteOptions): Promise<Pus
       skipped += 1;
       continue;
     }
+    // Checked before anything is sent, so a diverged remote gets nothing half-pushed.
     if (there !== undefined) {
       throw new RegistryError(
         'REMOTE_REJECTED',
         `Tag ${t} exists on ${url} with another object (${there}, local ${local}); the registries diverged`,
-        {
-          data: { url, ref },
-        },
+        { data: { url, ref } },
       );
     }
-    await push(ref);
+    toPush.push(ref);
   }
+  const branch = await reg.readRef(reg.branchRef);
+  if (branch && remote.get(reg.branchRef) !== branch) await push(reg.branchRef);
+  for (const ref of toPush) await push(ref);
   return { pushed, skipped };
 }
 
