@@ -1,6 +1,6 @@
 // Measures training throughput of "model A" (conv32-pool-conv64-pool-dense128-dense10, Adam,
 // batch 64, 28x28x1 random data) on the wasm backend, and where one step's time goes by kernel.
-//   npx tsx scripts/profile-train.ts [--stock=Name,Name|all] [--steps=N]
+//   npx tsx scripts/profile-train.ts [--stock=Name,Name|all] [--steps=N] [--model=b] [--fit-kernels]
 // --stock keeps the stock wasm kernel for the listed names (to measure each replacement's effect);
 // Conv2DBackpropFilter cannot be kept stock: wasm has none.
 // Times are CPU time of this process (process.cpuUsage), which, unlike wall time, stays meaningful
@@ -70,7 +70,24 @@ function modelA(): tf.LayersModel {
   return m;
 }
 
-const model = modelA();
+/** "model B": batch norm, a stride-2 conv, global average pooling and dropout. */
+function modelB(): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same' }));
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.activation({ activation: 'relu' }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, padding: 'same' }));
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.activation({ activation: 'relu' }));
+  m.add(tf.layers.globalAveragePooling2d({}));
+  m.add(tf.layers.dropout({ rate: 0.3 }));
+  m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  m.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  return m;
+}
+
+const model = arg('model') === 'b' ? modelB() : modelA();
 const n = batch * steps;
 const xs = tf.randomUniform([n, 28, 28, 1]);
 const ys = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32') as tf.Tensor1D, 10);

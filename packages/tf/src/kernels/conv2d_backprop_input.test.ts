@@ -14,6 +14,12 @@ const cases: [number[], [number, number, number], number | [number, number], Pad
   [[1, 10, 9, 2], [4, 4, 3], 2, 'same'],
   [[2, 9, 7, 3], [3, 3, 4], [1, 2], 'same'],
   [[4, 12, 12, 8], [3, 3, 16], 1, 'same'],
+  // Few input channels (a first layer's dx): the col2im route.
+  [[2, 9, 8, 1], [3, 3, 32], 1, 'same'],
+  [[2, 9, 8, 1], [3, 3, 32], 1, 'valid'],
+  // Stride 2 with more channels: col2im instead of a conv over zero-dilated dy.
+  [[2, 9, 9, 16], [3, 3, 16], 2, 'same'],
+  [[2, 10, 9, 12], [3, 2, 8], [2, 1], 'valid'],
   [
     [2, 7, 6, 2],
     [3, 3, 3],
@@ -35,7 +41,7 @@ const cases: [number[], [number, number, number], number | [number, number], Pad
       [0, 0],
       [0, 0],
     ],
-  ], // pad > filter: stock fallback
+  ], // pad > filter: the col2im route
 ];
 
 const TOL = 'max|wasm - cpu| <= 1e-4 * max|cpu| + 1e-5';
@@ -125,15 +131,27 @@ describe('Conv2DBackpropInput on wasm', () => {
             { strides: 2, pad: 'valid', dataFormat, inputShape: shape },
           ) as tf.Tensor
       ).dispose();
+    // Those take the col2im route; this one the conv route.
+    const filter16 = tf.tensor4d(seeded(3 * 3 * 16 * 4, 10), [3, 3, 16, 4]);
+    const dy8 = tf.tensor4d(seeded(2 * 8 * 8 * 4, 11), [2, 8, 8, 4]);
+    const runConv = () => {
+      const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 8, 8, 16] };
+      const out = tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy: dy8, filter: filter16 }, attrs);
+      (out as tf.Tensor).dispose();
+    };
     run('NHWC', [2, 8, 8, 3]);
+    runConv();
     const before = { ...tf.memory(), ids: wasmDataIds() };
     for (let i = 0; i < 3; i++) {
       run('NHWC', [2, 8, 8, 3]);
       run('NCHW', [2, 3, 8, 8]);
+      runConv();
     }
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
     expect(wasmDataIds()).toBe(before.ids);
-    tf.dispose([filter, dy, dyNCHW]);
+    tf.dispose([filter, dy, dyNCHW, filter16, dy8]);
   });
 });
