@@ -138,6 +138,15 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
     expect((await a.pull({ url, auth: AUTH })).branch).toBe('up-to-date');
     await fsckStrict(join(root, 'a'));
 
+    // a configured remote (git remote add origin ...) is used when no url is given
+    const d = join(root, 'd');
+    await gitCli(root, 'init', '-q', '-b', 'main', d);
+    await gitCli(d, 'remote', 'add', 'origin', url);
+    const dreg = await openRegistry({ dir: d, create: false });
+    expect(await codeOf(dreg.pull({}))).toMatch(/^REMOTE_AUTH_FAILED: /);
+    expect((await dreg.pull({ auth: AUTH })).branch).toBe('created');
+    expect((await dreg.resolve('cnn@latest')).version).toBe(3);
+
     // both register v4 independently: pulling is refused instead of colliding
     await a.register('cnn', join(root, 'm1'));
     await b.register('cnn', join(root, 'm2'));
