@@ -11,8 +11,18 @@ describe('learningRateAt', () => {
     ['step, fifth epoch', { type: 'step', every: 2, factor: 0.5 }, 5, 0.0025],
     ['exponential', { type: 'exponential', factor: 0.9 }, 3, 0.01 * 0.81],
     ['cosine start', { type: 'cosine' }, 1, 0.01],
-    ['cosine middle', { type: 'cosine', minLearningRate: 0.002 }, 3, 0.006],
-    ['cosine end', { type: 'cosine', minLearningRate: 0.001 }, 5, 0.001],
+    [
+      'cosine middle',
+      { type: 'cosine', minLearningRate: 0.002 },
+      3,
+      0.002 + (0.008 * (1 + Math.cos((Math.PI * 2) / 5))) / 2,
+    ],
+    [
+      'cosine last epoch, still above the minimum',
+      { type: 'cosine', minLearningRate: 0.001 },
+      5,
+      0.001 + (0.009 * (1 + Math.cos((Math.PI * 4) / 5))) / 2,
+    ],
     ['function', (epoch, initial) => initial / epoch, 4, 0.0025],
   ])('%s', (_name, schedule, epoch, expected) => {
     expect(learningRateAt(schedule, epoch, 0.01, 5)).toBeCloseTo(expected, 10);

@@ -6,7 +6,8 @@ import { ModelError } from './errors';
  * - `constant`: always the initial rate.
  * - `step`: multiplied by `factor` every `every` epochs.
  * - `exponential`: multiplied by `factor` every epoch.
- * - `cosine`: cosine decay from the initial rate (epoch 1) to `minLearningRate` (last epoch, default 0).
+ * - `cosine`: cosine decay from the initial rate towards `minLearningRate` (default 0), sampled at the start
+ *   of each epoch: `min + (initial - min) * (1 + cos(pi * (epoch - 1) / epochs)) / 2`.
  * - a function `(epoch, initial, epochs) => rate` (1-based epoch); not JSON-serialisable, recorded as `'custom'`.
  */
 export type LearningRateSchedule =
@@ -83,7 +84,8 @@ export function learningRateAt(
   else if (schedule.type === 'exponential') lr = initial * schedule.factor ** (epoch - 1);
   else {
     const min = schedule.minLearningRate ?? 0;
-    const progress = epochs <= 1 ? 0 : (epoch - 1) / (epochs - 1);
+    // Sampled at epoch starts over `epochs` epochs: the last epoch still gets a small, non-zero rate.
+    const progress = (epoch - 1) / epochs;
     lr = min + ((initial - min) * (1 + Math.cos(Math.PI * progress))) / 2;
   }
   if (!Number.isFinite(lr) || lr < 0) {
