@@ -10,6 +10,7 @@ import {
 import { conv2DBackpropFilter } from './conv2d_backprop_filter';
 import { conv2DBackpropInput } from './conv2d_backprop_input';
 import { batchMatMul, fusedMatMul } from './batch_mat_mul';
+import { fusedBatchNorm } from './batch_norm';
 import { gatherV2, identity } from './copy_kernels';
 import { maxPoolGrad } from './max_pool_grad';
 import { mean, sum } from './reduce';
@@ -44,6 +45,10 @@ const KERNELS: readonly TrainingKernel[] = [
   { name: 'Mean', kernelFunc: (args) => mean(args, stockFunc('Mean')) },
   { name: 'Identity', kernelFunc: (args) => identity(args, stockFunc('Identity')) },
   { name: 'GatherV2', kernelFunc: (args) => gatherV2(args, stockFunc('GatherV2')) },
+  {
+    name: 'FusedBatchNorm',
+    kernelFunc: (args) => fusedBatchNorm(args, stockFunc('FusedBatchNorm')),
+  },
 ];
 
 const COMPOSED_OF = [
@@ -52,6 +57,8 @@ const COMPOSED_OF = [
   'Slice',
   'Identity',
   'Add',
+  'Sub',
+  'Multiply',
   'Relu',
   'Relu6',
   'Elu',
