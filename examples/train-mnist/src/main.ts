@@ -3,11 +3,12 @@
  * first 10,000 MNIST training images, report test accuracy on the 10,000 MNIST test images, and
  * save the model directory (model.json + per-layer weights + mlship.json).
  *
- *   pnpm --filter @mlship/example-train-mnist start [-- --epochs 5 --count 10000 --backend wasm --out ./models/cnn-v1]
+ *   pnpm --filter @mlship/example-train-mnist start [-- --epochs 5 --count 10000 --backend wasm --out /tmp/cnn-v1]
  *
  * Flags override environment variables (EPOCHS, COUNT, TEST_COUNT, BATCH_SIZE, LEARNING_RATE, SEED,
  * MLSHIP_BACKEND, OUT_DIR), which override the built-in defaults.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fingerprint, loadMnist, take } from '@mlship/data';
@@ -48,7 +49,7 @@ if (values.help) {
   --schedule S      cosine | constant learning rate over the epochs (env SCHEDULE, default cosine)
   --seed N          seed of weights and shuffling (env SEED, default 1)
   --backend B       auto | wasm | cpu | tensorflow (env MLSHIP_BACKEND, default auto)
-  --out DIR         model directory to write (env OUT_DIR, default ./models/cnn-v1)`);
+  --out DIR         model directory to write (env OUT_DIR, default <os tmpdir>/mlship/models/cnn-v1)`);
   process.exit(0);
 }
 
@@ -81,7 +82,10 @@ if (!(learningRate > 0))
   throw new Error(
     `--lr: expected a positive number, got ${JSON.stringify(values.lr ?? env['LEARNING_RATE'])}`,
   );
-const outDir = path.resolve(values.out ?? env['OUT_DIR'] ?? './models/cnn-v1');
+// Default outside the repository: generated JSON inside the checkout would trip `prettier --check .`.
+const outDir = path.resolve(
+  values.out ?? env['OUT_DIR'] ?? path.join(os.tmpdir(), 'mlship', 'models', 'cnn-v1'),
+);
 const backend = (values.backend ?? env['MLSHIP_BACKEND']) as BackendRequest | undefined;
 
 async function main(): Promise<void> {
