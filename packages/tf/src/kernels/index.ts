@@ -12,6 +12,7 @@ import { conv2DBackpropInput } from './conv2d_backprop_input';
 import { batchMatMul, fusedMatMul } from './batch_mat_mul';
 import { fusedBatchNorm } from './batch_norm';
 import { gatherV2, identity } from './copy_kernels';
+import { registerWasmGradients, WASM_TRAINING_GRADIENT_NAMES } from './gradients';
 import { maxPoolGrad } from './max_pool_grad';
 import { mean, sum } from './reduce';
 import { tile } from './tile';
@@ -79,7 +80,9 @@ for (const { kernelFunc } of KERNELS)
 /**
  * Registers the training kernels the stock wasm backend lacks or runs as slow scalar loops
  * (Conv2DBackpropFilter, ...), keeping each stock kernel it replaces for its fast path and
- * fallbacks. Touches only the 'wasm' backend; idempotent.
+ * fallbacks. Touches only the 'wasm' backend; idempotent. Also replaces, for the wasm backend only,
+ * the gradients of Mean and Sum ({@link WASM_TRAINING_GRADIENT_NAMES}): on other backends they run
+ * the stock gradient functions.
  *
  * @returns the names of the kernels registered or replaced (all of them, also on a repeated call).
  * @internal
@@ -114,5 +117,8 @@ export function registerWasmTrainingKernels(): string[] {
     }
     names.push(name);
   }
+  registerWasmGradients();
   return names;
 }
+
+export { WASM_TRAINING_GRADIENT_NAMES };
