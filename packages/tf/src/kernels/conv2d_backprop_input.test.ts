@@ -17,7 +17,7 @@ const cases: [number[], [number, number, number], number | [number, number], Pad
   // Few input channels (a first layer's dx): the col2im route.
   [[2, 9, 8, 1], [3, 3, 32], 1, 'same'],
   [[2, 9, 8, 1], [3, 3, 32], 1, 'valid'],
-  // Stride 2 with more channels: col2im instead of a conv over zero-dilated dy.
+  // Stride 2 with more channels (either route, by the cost estimate).
   [[2, 9, 9, 16], [3, 3, 16], 2, 'same'],
   [[2, 10, 9, 12], [3, 2, 8], [2, 1], 'valid'],
   [

@@ -121,8 +121,11 @@ export function conv2DBackpropInput(
 }
 
 /**
- * Whether the col2im route is estimated cheaper than the conv route (XNNPACK ≈ 0.05 ns a FLOP,
- * using at least 8 output channels' worth of work per pixel; the JS scatter ≈ 2.5 ns an element).
+ * Whether the col2im route is estimated cheaper than the conv route: XNNPACK ≈ 0.05 ns a FLOP,
+ * doing at least 8 output channels' worth of work per pixel and column block; the JS scatter ≈ 2
+ * ns an element. (Fitted on 2 cores: model A's second conv, 3x3 32->64 on 13x13, stays on the conv
+ * route, 16 vs 19 ms; a first layer's 1->32 dx takes col2im, 6 vs 9 ms; a stride-2 32->64 conv on
+ * 14x14 takes col2im, 7 vs 18 ms.)
  */
 function byCol2im(info: tf.backend_util.Conv2DInfo): boolean {
   const { batchSize: n, inHeight: H, inWidth: W, outHeight: oH, outWidth: oW } = info;
@@ -130,7 +133,7 @@ function byCol2im(info: tf.backend_util.Conv2DInfo): boolean {
   const patch = fH * fW * ci;
   const conv = 0.05 * 2 * n * H * W * fH * fW * co * Math.max(ci, 8);
   const P = n * oH * oW;
-  const col2im = 0.05 * 2 * P * co * Math.ceil(patch / 8) * 8 + 2.5 * P * patch;
+  const col2im = 0.05 * 2 * P * co * Math.ceil(patch / 8) * 8 + 4 * P * patch;
   return col2im < conv;
 }
 
