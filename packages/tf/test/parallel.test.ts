@@ -185,12 +185,35 @@ describe('createParallelTrainer', () => {
       batchSize: 32,
       shuffleSeed: 1,
     });
+    const tensors = tf.memory().numTensors;
     let last = first;
     for (let e = 0; e < 6; e++)
       last = await trainer.fitEpoch(x, [n, 8, 8, 1], y, [n, 3], { batchSize: 32, shuffleSeed: e });
+    expect(tf.memory().numTensors).toBe(tensors); // no tensor leaks per step
     expect(first.images).toBe(n);
     expect(last.loss).toBeLessThan(first.loss);
     expect(last.imagesPerSec).toBeGreaterThan(0);
+  });
+
+  it('surfaces a failing replica step as WORKER_FAILED and keeps training afterwards', async () => {
+    const model = compiled('dense', () => tf.train.sgd(0.1));
+    const trainer = await createParallelTrainer({ model, workers: 1, mainShard: false });
+    trainers.push(trainer);
+    const { x, y } = batch(4, 9);
+    const before = model.getWeights().map((t) => t.clone());
+    // 4 target columns for a 3-class head: the loss fails inside the worker.
+    const err: unknown = await trainer
+      .trainBatch(x, [4, 8, 8, 1], new Float32Array(16), [4, 4])
+      .catch((e: unknown) => e);
+    expect(isTfError(err)).toBe(true);
+    expect(err).toMatchObject({
+      code: 'WORKER_FAILED',
+      message: expect.stringMatching(/failed a 'grad' request/),
+    });
+    expect(maxAbsDiff(model.getWeights(), before)).toBe(0); // a failed step changes nothing
+    await expect(trainer.trainBatch(x, [4, 8, 8, 1], y, [4, 3])).resolves.toMatchObject({
+      loss: expect.any(Number),
+    });
   });
 
   it('rejects a model that is not compiled, and bad shapes, with INVALID_OPTION', async () => {
