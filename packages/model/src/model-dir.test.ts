@@ -224,12 +224,22 @@ describe('loadModelDir', () => {
       undefined,
     ],
     [
-      'an unlisted weight file',
-      async (d) =>
-        rewriteMeta(d, (m) => ({
-          ...m,
-          files: { 'model.json': (m['files'] as Record<string, unknown>)['model.json'] },
-        })),
+      'an extra file',
+      async (d) => fs.writeFile(path.join(d, 'notes.txt'), 'hello'),
+      'INTEGRITY',
+      /notes\.txt: not listed in mlship\.json files \(every file of a model directory must be\)$/,
+      'notes.txt',
+    ],
+    [
+      'a weight file that model.json needs but mlship.json does not list',
+      async (d) => {
+        await fs.rm(path.join(d, 'features_conv1.weights.bin'));
+        await rewriteMeta(d, (m) => {
+          const files = { ...(m['files'] as Record<string, unknown>) };
+          delete files['features_conv1.weights.bin'];
+          return { ...m, files };
+        });
+      },
       'INTEGRITY',
       /weight file "features_conv1\.weights\.bin" is not listed in mlship\.json files/,
       'features_conv1.weights.bin',

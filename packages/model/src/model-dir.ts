@@ -264,13 +264,24 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
   return validateModelMeta(json, file);
 }
 
+/** Every file under `root`, as relative posix paths. */
+async function listFiles(root: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await fs.readdir(path.join(root, prefix), { withFileTypes: true })) {
+    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await listFiles(root, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
 /**
- * Checks every file listed in `mlship.json` against its sha256 and size, and that model.json's
- * weight files are all listed.
+ * Checks every file listed in `mlship.json` against its sha256 and size, that no other file is in
+ * the directory, and that model.json's weight files are all listed.
  *
  * @param dir - the model directory
  * @returns the metadata
- * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, or `INTEGRITY` naming the file (missing, wrong size, wrong sha256, unlisted weight file)
+ * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, or `INTEGRITY` naming the file (missing, wrong size, wrong sha256, not listed)
  * @example
  * ```ts
  * await verifyModelDir('./models/cnn-v1'); // throws if any byte changed
@@ -279,6 +290,17 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
 export async function verifyModelDir(dir: string): Promise<ModelMeta> {
   const root = path.resolve(dir);
   const meta = await readModelMeta(root);
+  for (const rel of await listFiles(root)) {
+    if (rel !== MODEL_META_FILE && !(rel in meta.files)) {
+      throw new ModelError(
+        'INTEGRITY',
+        `${path.join(root, rel)}: not listed in ${MODEL_META_FILE} files (every file of a model directory must be)`,
+        {
+          data: { path: rel },
+        },
+      );
+    }
+  }
   for (const [rel, entry] of Object.entries(meta.files)) {
     const file = path.join(root, ...rel.split('/'));
     let bytes: Buffer;
