@@ -125,6 +125,28 @@ describe('createParallelTrainer', () => {
     },
   );
 
+  it('with balance: true, still takes the single-threaded step whatever the split', async () => {
+    const parallel = compiled('conv', () => tf.train.sgd(0.2));
+    const single = compiled('conv', () => tf.train.sgd(0.2));
+    single.setWeights(parallel.getWeights());
+    const trainer = await createParallelTrainer({ model: parallel, workers: 1, balance: true });
+    trainers.push(trainer);
+    for (const [n, seed] of [
+      [16, 1],
+      [16, 2],
+      [5, 3],
+      [16, 4],
+    ] as const) {
+      const { x, y } = batch(n, seed);
+      await trainer.trainBatch(x, [n, 8, 8, 1], y, [n, 3]);
+      const xt = tf.tensor(x, [n, 8, 8, 1]);
+      const yt = tf.tensor(y, [n, 3]);
+      await single.trainOnBatch(xt, yt);
+      tf.dispose([xt, yt]);
+    }
+    expect(maxAbsDiff(parallel.getWeights(), single.getWeights())).toBeLessThan(5e-5);
+  });
+
   it('with BatchNorm, applies the shard-weighted mean of per-shard gradients and moving stats', async () => {
     // Each shard normalises with its own batch statistics (no synchronised BatchNorm), so the
     // reference is: per shard, a single-threaded gradient and moving-stat update from the same

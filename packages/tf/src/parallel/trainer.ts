@@ -29,6 +29,13 @@ export interface ParallelTrainerOptions {
   workers?: number;
   /** Whether the main thread computes a shard too. Default true. */
   mainShard?: boolean;
+  /**
+   * Size the shards by each thread's measured speed (rows per ms, averaged over steps) instead of
+   * evenly, so a thread slowed by other processes gets fewer rows. The step's gradient is the same
+   * either way (weighted by shard size) up to float rounding, but the split then depends on timing:
+   * runs are not bit-reproducible, and BatchNorm statistics follow the split. Default false.
+   */
+  balance?: boolean;
   /** Backend of the workers. Default `'wasm'`. */
   backend?: 'wasm' | 'cpu' | 'auto';
   /** The module workers import for `tf` and `initRuntime` (see `InferencePoolOptions`). */
@@ -191,7 +198,7 @@ function defaultWorkers(mainShard: boolean): number {
  * Start-up costs about a second per worker (in parallel): create the trainer once and reuse it for
  * every epoch.
  *
- * @param options - `model`, `workers`, `mainShard`, `backend`, `workerEntry`.
+ * @param options - `model`, `workers`, `mainShard`, `balance`, `backend`, `workerEntry`.
  * @returns the ready trainer.
  * @throws TfError `INVALID_OPTION` when the model is not compiled with a supported loss, has a
  *   non-float32 weight, or `workers` is not a positive integer; `WORKER_FAILED` when a worker cannot
@@ -295,6 +302,7 @@ export async function createParallelTrainer(
     model,
     lossName,
     mainShard,
+    options.balance ?? false,
     team,
     layout,
     shared,
@@ -311,11 +319,15 @@ class Trainer implements ParallelTrainer {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly optimizer: tf.Optimizer;
   private readonly loss: (y: tf.Tensor, p: tf.Tensor) => tf.Tensor;
+  /** Rows per millisecond of each participant (main first when it takes part), for balancing. */
+  private readonly rates: number[];
+  private readonly measured: boolean[] = [];
 
   constructor(
     private readonly model: tf.LayersModel,
     private readonly lossName: ParallelLoss,
     private readonly mainShard: boolean,
+    private readonly balance: boolean,
     private readonly team: TfWorker[],
     private readonly layout: WeightLayout[],
     private readonly shared: {
@@ -327,6 +339,17 @@ class Trainer implements ParallelTrainer {
   ) {
     this.optimizer = (model as unknown as { optimizer: tf.Optimizer }).optimizer;
     this.loss = lossFunction(lossName);
+    this.rates = new Array<number>(team.length + (mainShard ? 1 : 0)).fill(1);
+  }
+
+  /** Folds one shard's measured speed into the participant's rate (exponential average). */
+  private learnRate(participant: number, rows: number, ms: number): void {
+    if (!this.balance || !(ms > 0)) return;
+    const measured = rows / ms;
+    this.rates[participant] = this.measured[participant]
+      ? 0.7 * (this.rates[participant] ?? measured) + 0.3 * measured
+      : measured;
+    this.measured[participant] = true;
   }
 
   get workers(): number {
@@ -444,19 +467,29 @@ class Trainer implements ParallelTrainer {
     this.publish();
     const [xs, xBase] = this.toShared(this.xArena, x);
     const [yb, yBase] = this.toShared(this.yArena, y);
-    const parts = this.team.length + (this.mainShard ? 1 : 0);
-    const shards = shardRows(n, Math.min(parts, n));
-    // Shard 0 is the main thread's when it takes part; the rest go to workers in order.
-    const workerShards = this.mainShard ? shards.slice(1) : shards;
-    const requests = workerShards.map(([start, count], i) =>
-      (this.team[i] as TfWorker).request<{ loss: number; correct: number }>('grad', {
-        weightsVersion: this.version,
-        loss: this.lossName,
-        x: { sab: xs, byteOffset: xBase + start * xRow * 4, length: count * xRow },
-        xShape: [count, ...xShape.slice(1)],
-        y: { sab: yb, byteOffset: yBase + start * yRow * 4, length: count * yRow },
-        yShape: [count, ...ys.slice(1)],
-      }),
+    // Rows per participant: the main thread first when it takes part, then the workers in order.
+    const plan = this.balance
+      ? weightedRows(n, this.rates)
+      : shardRows(n, this.rates.length).map(([, count]) => count);
+    const mainShardRows = this.mainShard ? (plan[0] ?? 0) : 0;
+    const workerShards: Shard[] = [];
+    let next = mainShardRows;
+    plan.slice(this.mainShard ? 1 : 0).forEach((count, worker) => {
+      if (count > 0) workerShards.push({ worker, start: next, count });
+      next += count;
+    });
+    const requests = workerShards.map(({ worker, start, count }) =>
+      (this.team[worker] as TfWorker).request<{ loss: number; correct: number; ms: number }>(
+        'grad',
+        {
+          weightsVersion: this.version,
+          loss: this.lossName,
+          x: { sab: xs, byteOffset: xBase + start * xRow * 4, length: count * xRow },
+          xShape: [count, ...xShape.slice(1)],
+          y: { sab: yb, byteOffset: yBase + start * yRow * 4, length: count * yRow },
+          yShape: [count, ...ys.slice(1)],
+        },
+      ),
     );
     // Keep every rejection handled even if the main shard throws first.
     const answers = Promise.all(requests);
@@ -469,10 +502,11 @@ class Trainer implements ParallelTrainer {
     let mainGrads: tf.NamedTensorMap | undefined;
     let lossSum = 0;
     let correct = 0;
-    const mainShardRows = this.mainShard ? (shards[0]?.[1] ?? 0) : 0;
+    let mainMs = 0;
     const statsBefore = this.nonTrainableValues();
     try {
       if (mainShardRows > 0) {
+        const started = performance.now();
         const result = tf.tidy(() => {
           const xt = tf.tensor(
             new Float32Array(xs, xBase, mainShardRows * xRow),
@@ -493,13 +527,16 @@ class Trainer implements ParallelTrainer {
           return grads;
         });
         mainGrads = result;
+        mainMs = performance.now() - started;
       }
       const results = await answers;
       results.forEach((r, i) => {
-        const rows = (workerShards[i] as [number, number])[1];
-        lossSum += r.loss * rows;
+        const shard = workerShards[i] as Shard;
+        lossSum += r.loss * shard.count;
         correct += r.correct;
+        this.learnRate(shard.worker + (this.mainShard ? 1 : 0), shard.count, r.ms);
       });
+      if (mainShardRows > 0) this.learnRate(0, mainShardRows, mainMs);
       this.apply(vars, mainGrads, mainShardRows, workerShards, n);
       this.mergeStats(statsBefore, mainShardRows, workerShards, n);
     } finally {
@@ -513,7 +550,7 @@ class Trainer implements ParallelTrainer {
     vars: tf.Variable[],
     mainGrads: tf.NamedTensorMap | undefined,
     mainRows: number,
-    workerShards: [number, number][],
+    workerShards: Shard[],
     n: number,
   ): void {
     const trainableLayout = this.layout.filter((w) => w.trainable);
@@ -525,9 +562,13 @@ class Trainer implements ParallelTrainer {
           mainGrads !== undefined
             ? tf.mul(mainGrads[v.name] as tf.Tensor, mainRows / n)
             : undefined;
-        workerShards.forEach(([, rows], i) => {
+        workerShards.forEach(({ worker, count: rows }) => {
           const g = tf.tensor(
-            new Float32Array(this.shared.grads[i] as SharedArrayBuffer, w.gradOffset * 4, w.size),
+            new Float32Array(
+              this.shared.grads[worker] as SharedArrayBuffer,
+              w.gradOffset * 4,
+              w.size,
+            ),
             w.shape,
             'float32',
           );
@@ -554,7 +595,7 @@ class Trainer implements ParallelTrainer {
   private mergeStats(
     before: Float32Array[],
     mainRows: number,
-    workerShards: [number, number][],
+    workerShards: Shard[],
     n: number,
   ): void {
     let j = 0;
@@ -564,7 +605,7 @@ class Trainer implements ParallelTrainer {
       const old = before[j++] as Float32Array;
       const sources: [Float32Array, number][] = [];
       if (mainRows > 0) sources.push([w.read().dataSync() as Float32Array, mainRows]);
-      workerShards.forEach(([, rows], k) => {
+      workerShards.forEach(({ worker: k, count: rows }) => {
         sources.push([
           new Float32Array(this.shared.stats[k] as SharedArrayBuffer, l.statOffset * 4, l.size),
           rows,
@@ -591,6 +632,37 @@ class Trainer implements ParallelTrainer {
     new Float32Array(sab, 0, a.length).set(a);
     return [sab, 0];
   }
+}
+
+/** One worker's part of a batch. */
+interface Shard {
+  worker: number;
+  start: number;
+  count: number;
+}
+
+/** Splits `n` rows proportionally to `weights` (largest remainders), every part at least 1 row
+ * while there are enough rows. */
+function weightedRows(n: number, weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (n * w) / total);
+  const rows = exact.map((e) => Math.floor(e));
+  let left = n - rows.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) {
+    const i = (order[k] as readonly [number, number])[1];
+    rows[i] = (rows[i] as number) + 1;
+  }
+  if (n >= rows.length) {
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i] === 0) {
+        const donor = rows.indexOf(Math.max(...rows));
+        rows[donor] = (rows[donor] as number) - 1;
+        rows[i] = 1;
+      }
+    }
+  }
+  return rows;
 }
 
 function checkShapes(

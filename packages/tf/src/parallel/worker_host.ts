@@ -104,6 +104,7 @@ const handlers = {
     return {};
   },
   grad(msg) {
+    const started = performance.now();
     syncWeights(msg.weightsVersion);
     const loss = lossFn(msg.loss);
     const trainable = layout.trainable.map((i) => model.weights[i]);
@@ -133,7 +134,7 @@ const handlers = {
     // The replica's non-trainable weights (BatchNorm moving stats) changed in the forward pass;
     // the main thread merges them and republishes, so the next step re-reads them.
     if (layout.nonTrainable.length > 0) weightsVersion = -1;
-    return { loss: lossValue, correct };
+    return { loss: lossValue, correct, ms: performance.now() - started };
   },
   fail(msg) { throw new Error(msg.message); },
   exit(msg) { process.exit(msg.code); },

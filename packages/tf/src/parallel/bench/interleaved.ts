@@ -1,6 +1,6 @@
 // Interleaved A/B/C timing of model A training steps (batch 64), so that background load hits all
 // variants alike: A = model.trainOnBatch (one thread), B = ParallelTrainer with 0 workers (the
-// trainer's own overhead), C = ParallelTrainer main + 1 worker. Run from packages/tf:
+// trainer's own overhead), C = ParallelTrainer main + 1 worker, D = C with `balance: true`. Run from packages/tf:
 //   npx tsx src/parallel/bench/interleaved.ts [rounds]
 import os from 'node:os';
 import { tf, initRuntime } from '../../index';
@@ -34,7 +34,8 @@ const xs = tf.split(tf.tensor(x, [N, 28, 28, 1]), steps);
 const ys = tf.split(tf.tensor(y, [N, 10]), steps);
 const b = await createParallelTrainer({ model: modelA(), workers: 0 });
 const c = await createParallelTrainer({ model: modelA(), workers: 1 });
-const runs: Record<string, number[]> = { A: [], B: [], C: [] };
+const d = await createParallelTrainer({ model: modelA(), workers: 1, balance: true });
+const runs: Record<string, number[]> = { A: [], B: [], C: [], D: [] };
 const variants: [string, () => Promise<unknown>][] = [
   [
     'A',
@@ -44,6 +45,7 @@ const variants: [string, () => Promise<unknown>][] = [
   ],
   ['B', () => b.fitEpoch(x, [N, 28, 28, 1], y, [N, 10], { batchSize: batch })],
   ['C', () => c.fitEpoch(x, [N, 28, 28, 1], y, [N, 10], { batchSize: batch })],
+  ['D', () => d.fitEpoch(x, [N, 28, 28, 1], y, [N, 10], { batchSize: batch })],
 ];
 for (const [, f] of variants) await f();
 for (let r = 0; r < rounds; r++) {
@@ -61,8 +63,10 @@ console.log(
     trainOnBatch: med(runs.A!),
     trainerMainOnly: med(runs.B!),
     trainerMainPlusWorker: med(runs.C!),
+    balanced: med(runs.D!),
     runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map(Math.round)])),
   }),
 );
 await b.dispose();
 await c.dispose();
+await d.dispose();
