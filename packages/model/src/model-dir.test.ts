@@ -173,6 +173,36 @@ describe('loadModelDir', () => {
     stock.dispose();
   });
 
+  it('reports LOAD_FAILED naming the problem when verified files do not make a model', async () => {
+    const { dir, model } = await saved();
+    model.dispose();
+    // A consistent (re-hashed) directory whose topology no longer fits its weights.
+    const jsonPath = path.join(dir, 'model.json');
+    const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as {
+      modelTopology: { config: { layers: { name: string; config: { units?: number } }[] } };
+    };
+    json.modelTopology.config.layers.find((l) => l.name === 'head_dense1')!.config.units = 9;
+    const text = JSON.stringify(json);
+    await fs.writeFile(jsonPath, text);
+    await rewriteMeta(dir, (m) => ({
+      ...m,
+      files: {
+        ...(m['files'] as Record<string, unknown>),
+        'model.json': {
+          sha256: createHash('sha256').update(text).digest('hex'),
+          bytes: Buffer.byteLength(text),
+        },
+      },
+    }));
+    await expect(loadModelDir(dir)).rejects.toMatchObject({
+      code: 'LOAD_FAILED',
+      message: expect.stringMatching(
+        /^loading .*head_dense1\.weights\.bin failed: Weight head_dense1\/kernel .* expects shape \[36,9\], the manifest says \[36,8\]$/,
+      ),
+      data: { path: expect.stringMatching(/head_dense1\.weights\.bin$/) },
+    });
+  });
+
   it.each<[string, (dir: string) => Promise<void>, string, RegExp, string | undefined]>([
     [
       'a flipped weight byte',

@@ -3,8 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ImageDataset } from '@mlship/data';
 import { fingerprint } from '@mlship/data';
-import { isTfError, loadLayersModel, saveLayersModel } from '@mlship/tf';
-import type { tf, WrittenFile } from '@mlship/tf';
+import { isTfError, loadLayersModel, saveLayersModel, tf } from '@mlship/tf';
+import type { WrittenFile } from '@mlship/tf';
 import { ModelError } from './errors';
 import { inputSpecOf, rememberInputSpec } from './internal/data';
 import type { DatasetRef, EpochStats, FileEntry, ModelMeta, ParentRef } from './meta';
@@ -288,8 +288,14 @@ async function listFiles(root: string, prefix = ''): Promise<string[]> {
  * ```
  */
 export async function verifyModelDir(dir: string): Promise<ModelMeta> {
+  return (await readVerified(dir)).meta;
+}
+
+/** Reads and verifies every file; returns the metadata and the verified bytes by relative path. */
+async function readVerified(dir: string): Promise<{ meta: ModelMeta; bytes: Map<string, Buffer> }> {
   const root = path.resolve(dir);
   const meta = await readModelMeta(root);
+  const verified = new Map<string, Buffer>();
   for (const rel of await listFiles(root)) {
     if (rel !== MODEL_META_FILE && !(rel in meta.files)) {
       throw new ModelError(
@@ -361,8 +367,9 @@ export async function verifyModelDir(dir: string): Promise<ModelMeta> {
         }
       }
     }
+    verified.set(rel, bytes);
   }
-  return meta;
+  return { meta, bytes: verified };
 }
 
 /**
@@ -380,12 +387,40 @@ export async function verifyModelDir(dir: string): Promise<ModelMeta> {
 export async function loadModelDir(
   dir: string,
 ): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
-  const meta = await verifyModelDir(dir);
+  const { meta, bytes } = await readVerified(dir);
   try {
-    const model = await loadLayersModel(dir);
+    // Build the model from exactly the bytes that were verified (no second read a swap could slip into).
+    const json = JSON.parse(bytes.get('model.json')!.toString('utf8')) as tf.io.ModelJSON;
+    const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+    const chunks: Buffer[] = [];
+    for (const group of json.weightsManifest) {
+      weightSpecs.push(...group.weights);
+      for (const p of group.paths) chunks.push(bytes.get(p)!);
+    }
+    const weightData = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      weightData.set(c, at);
+      at += c.byteLength;
+    }
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs,
+        weightData: weightData.buffer,
+      }),
+      { strict: true },
+    );
     rememberInputSpec(model, meta.input);
     return { model, meta };
-  } catch (e) {
+  } catch (first) {
+    // @mlship/tf's loader explains what does not fit (which weight, which shapes).
+    let e: unknown = first;
+    try {
+      (await loadLayersModel(dir)).dispose();
+    } catch (diagnosed) {
+      e = diagnosed;
+    }
     const where =
       isTfError(e) && typeof e.data?.path === 'string' ? e.data.path : path.resolve(dir);
     throw new ModelError(
