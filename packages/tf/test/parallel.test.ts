@@ -344,6 +344,19 @@ describe('createInferencePool', () => {
     });
   });
 
+  it('rejects with WORKER_FAILED and stops its workers when they cannot start', async () => {
+    const err: unknown = await createInferencePool({
+      modelArtifacts: await artifactsOf(model),
+      workers: 2,
+      workerEntry: path.join(dir, 'no-such-entry.js'),
+    }).catch((e: unknown) => e);
+    expect(isTfError(err)).toBe(true);
+    expect(err).toMatchObject({
+      code: 'WORKER_FAILED',
+      message: expect.stringMatching(/failed a 'init' request: .*no-such-entry\.js/),
+    });
+  });
+
   it('rejects bad options with INVALID_OPTION', async () => {
     await expect(createInferencePool({ workers: 1 })).rejects.toMatchObject({
       code: 'INVALID_OPTION',

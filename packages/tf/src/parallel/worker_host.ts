@@ -36,6 +36,8 @@ const booted = (async () => {
   await mod.initRuntime({ backend: workerData.backend });
   return tf.getBackend();
 })();
+// A failed start-up is reported to the 'init' request that awaits it, not as an unhandled rejection.
+booted.catch(() => {});
 
 function f32(ref) { return new Float32Array(ref.sab, ref.byteOffset, ref.length); }
 
