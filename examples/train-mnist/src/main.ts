@@ -24,7 +24,10 @@ import type { Evaluation } from '@mlship/model';
 import { initRuntime } from '@mlship/tf';
 import type { BackendRequest } from '@mlship/tf';
 
+// pnpm 10 forwards a literal `--` to the script (`pnpm start -- --epochs 1`); accept it.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     epochs: { type: 'string' },
     count: { type: 'string' },
