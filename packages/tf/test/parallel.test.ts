@@ -125,6 +125,31 @@ describe('createParallelTrainer', () => {
     },
   );
 
+  it('leaves frozen layers untouched and steps the rest like trainOnBatch (transfer learning)', async () => {
+    const make = (): tf.LayersModel => {
+      const m = build('conv');
+      (m.layers[0] as tf.layers.Layer).trainable = false;
+      m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      return m;
+    };
+    const parallel = make();
+    const single = make();
+    single.setWeights(parallel.getWeights());
+    const frozen = parallel.layers[0]?.getWeights().map((t) => t.clone()) ?? [];
+    const trainer = await createParallelTrainer({ model: parallel, workers: 1 });
+    trainers.push(trainer);
+    for (const seed of [1, 2]) {
+      const { x, y } = batch(10, seed);
+      await trainer.trainBatch(x, [10, 8, 8, 1], y, [10, 3]);
+      const xt = tf.tensor(x, [10, 8, 8, 1]);
+      const yt = tf.tensor(y, [10, 3]);
+      await single.trainOnBatch(xt, yt);
+      tf.dispose([xt, yt]);
+    }
+    expect(maxAbsDiff(parallel.layers[0]?.getWeights() ?? [], frozen)).toBe(0);
+    expect(maxAbsDiff(parallel.getWeights(), single.getWeights())).toBeLessThan(1e-4);
+  });
+
   it('with balance: true, still takes the single-threaded step whatever the split', async () => {
     const parallel = compiled('conv', () => tf.train.sgd(0.2));
     const single = compiled('conv', () => tf.train.sgd(0.2));
