@@ -1,8 +1,10 @@
 // Worker-thread data parallelism: every result is checked against the same computation done
 // single-threaded on the main thread (wasm backend, mlship kernels).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, initRuntime, saveLayersModel, isTfError } from '../src/index';
 import {
@@ -390,5 +392,43 @@ describe('createInferencePool', () => {
       code: 'INVALID_OPTION',
       message: expect.stringMatching(/shape \[2, 8, 8, 1\] does not describe the 5 input values/),
     });
+  });
+});
+
+describe('process exit', () => {
+  it('a program that never disposes its pool and trainer still exits by itself', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlship-parallel-exit-'));
+    try {
+      const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
+      const script = path.join(dir, 'main.mts');
+      await writeFile(
+        script,
+        `import { tf, initRuntime } from ${JSON.stringify(path.join(src, 'index.ts'))};
+import { createInferencePool, createParallelTrainer } from ${JSON.stringify(path.join(src, 'parallel/index.ts'))};
+await initRuntime({ backend: 'wasm' });
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'softmax' })] });
+model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+const trainer = await createParallelTrainer({ model, workers: 1 });
+await trainer.trainBatch(new Float32Array(8), [2, 4], new Float32Array([1, 0, 0, 1]));
+let artifacts;
+await model.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: {} }; }));
+const pool = await createInferencePool({ modelArtifacts: artifacts, workers: 2 });
+const out = await pool.predict(new Float32Array(12), [3, 4]);
+console.log('done', out.length);
+`,
+      );
+      const started = Date.now();
+      const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+        cwd: path.resolve(src, '..'),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout.trim()).toBe('done 6');
+      expect(run.status).toBe(0);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
