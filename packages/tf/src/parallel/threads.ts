@@ -167,8 +167,8 @@ let pending: Promise<WasmThreadsInfo> | undefined;
  * @returns the thread count in use, whether the threaded module runs, and the init time.
  * @throws TfError `INVALID_OPTION` when `threads` is not an integer in [1, 8], or the wasm backend
  *   is already initialised with a different thread count; `BACKEND_INIT_FAILED` when the threaded
- *   module fails or times out (the backend is then left uninitialised, so a later
- *   `setBackend('wasm')` can still start single-threaded).
+ *   module fails to initialise or does not within `timeoutMs` (the multithread flag and thread
+ *   count are reset, so a later `initRuntime` tries the single-threaded module).
  * @example
  * ```ts
  * import { tf, enableWasmThreads } from '@mlship/tf';

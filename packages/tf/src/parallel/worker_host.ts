@@ -154,7 +154,7 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-/** Where a worker gets `tf` and `initRuntime` from. */
+/** @internal Where a worker gets `tf` and `initRuntime` from. */
 export interface WorkerEntry {
   /** Absolute path of the module to import (exports `tf` and `initRuntime`). */
   entry: string;
@@ -320,13 +320,6 @@ export class TfWorker {
     this.dead ??= parallelError('POOL_DISPOSED', `Worker ${this.index} was disposed`);
     await this.worker.terminate();
   }
-}
-
-/** @internal A Float32Array region of a SharedArrayBuffer, as sent to workers. */
-export interface SharedRef {
-  sab: SharedArrayBuffer;
-  byteOffset: number;
-  length: number;
 }
 
 /** @internal A growable SharedArrayBuffer (replaced by a bigger one when too small). */
