@@ -351,10 +351,7 @@ describe('createInferencePool', () => {
   });
 
   it('rejects pending and later calls with WORKER_EXITED when a worker dies, POOL_DISPOSED after dispose', async () => {
-    const doomed = await createInferencePool({
-      modelArtifacts: await artifactsOf(model),
-      workers: 1,
-    });
+    const doomed = await createInferencePool({ model, workers: 1 }); // a model in memory
     const team = (
       doomed as unknown as { team: { request(type: string, body: object): Promise<unknown> }[] }
     ).team;
@@ -387,6 +384,15 @@ describe('createInferencePool', () => {
   it('rejects bad options with INVALID_OPTION', async () => {
     await expect(createInferencePool({ workers: 1 })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
+      message: expect.stringMatching(/exactly one of model, modelArtifacts and modelDir, got none/),
+    });
+    await expect(createInferencePool({ model, modelDir: dir, workers: 1 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/got model and modelDir/),
+    });
+    await expect(createInferencePool({ model, workers: 0 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/workers must be an integer in \[1, 64\], got 0/),
     });
     await expect(pool.predict(new Float32Array(5), [2, 8, 8, 1])).rejects.toMatchObject({
       code: 'INVALID_OPTION',

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { TfError } from '../errors';
 import { readModelArtifacts } from '../io';
@@ -11,10 +12,12 @@ import {
   type WorkerEntry,
 } from './worker_host';
 
-/** Options of {@link createInferencePool}: exactly one of `modelArtifacts` and `modelDir`. */
+/** Options of {@link createInferencePool}: exactly one of `model`, `modelArtifacts` and `modelDir`. */
 export interface InferencePoolOptions {
   /** The model as tfjs artifacts (topology + weights), e.g. from `readModelArtifacts`. */
   modelArtifacts?: tfTypes.io.ModelArtifacts;
+  /** A model in memory on this thread (its topology and current weights are copied). */
+  model?: tfTypes.LayersModel;
   /** A model directory (`model.json` + weights) to load with `readModelArtifacts`. */
   modelDir?: string;
   /** Number of worker threads. Default: the machine's available parallelism. */
@@ -81,7 +84,8 @@ export function workerEntryOf(option: string | undefined): WorkerEntry {
  *
  * Workers are unref'd while idle: an undisposed pool does not keep the process alive.
  *
- * @param options - the model (`modelArtifacts` or `modelDir`), `workers`, `backend`, `workerEntry`.
+ * @param options - the model (`model`, `modelArtifacts` or `modelDir`), `workers`, `backend`,
+ *   `workerEntry`.
  * @returns the ready pool.
  * @throws TfError `INVALID_OPTION` for missing/ambiguous model options or a bad worker count;
  *   model IO errors of `readModelArtifacts`; `WORKER_FAILED` when a worker cannot start or load
@@ -96,16 +100,21 @@ export function workerEntryOf(option: string | undefined): WorkerEntry {
 export async function createInferencePool(options: InferencePoolOptions): Promise<InferencePool> {
   const started = performance.now();
   const workers = checkWorkers(options.workers, 'createInferencePool');
-  if ((options.modelArtifacts === undefined) === (options.modelDir === undefined)) {
+  const given = (['model', 'modelArtifacts', 'modelDir'] as const).filter(
+    (k) => options[k] !== undefined,
+  );
+  if (given.length !== 1) {
     throw new TfError(
       'INVALID_OPTION',
-      'createInferencePool: pass exactly one of modelArtifacts and modelDir, got ' +
-        (options.modelArtifacts === undefined ? 'neither' : 'both'),
-      { data: { expected: 'modelArtifacts xor modelDir' } },
+      `createInferencePool: pass exactly one of model, modelArtifacts and modelDir, got ${given.length === 0 ? 'none' : given.join(' and ')}`,
+      { data: { expected: 'one of model, modelArtifacts, modelDir', actual: given } },
     );
   }
   const artifacts =
-    options.modelArtifacts ?? (await readModelArtifacts(options.modelDir as string));
+    options.modelArtifacts ??
+    (options.model !== undefined
+      ? await artifactsOf(options.model)
+      : await readModelArtifacts(options.modelDir as string));
   const entry = workerEntryOf(options.workerEntry);
   const backend: string = options.backend ?? 'wasm';
   const team = Array.from({ length: workers }, (_, i) => new TfWorker(i, entry, backend));
@@ -207,4 +216,19 @@ class Pool implements InferencePool {
     this.disposed = true;
     await Promise.all(this.team.map((w) => w.terminate()));
   }
+}
+
+/** @internal The topology and current weights of a model, in memory (`model.save` to a handler). */
+export async function artifactsOf(model: tfTypes.LayersModel): Promise<tfTypes.io.ModelArtifacts> {
+  let artifacts: tfTypes.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler((a) => {
+      artifacts = a;
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
+    }),
+  );
+  if (artifacts === undefined) throw new Error('@mlship/tf: model.save produced no artifacts');
+  return artifacts;
 }

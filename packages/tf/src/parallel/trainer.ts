@@ -2,7 +2,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { TfError } from '../errors';
 import { parallelError } from './errors';
-import { workerEntryOf } from './inference_pool';
+import { artifactsOf, workerEntryOf } from './inference_pool';
 import { SharedArena, TfWorker, shardRows } from './worker_host';
 
 /** The losses the parallel trainer can split across shards (compile the model with one of these). */
@@ -261,15 +261,7 @@ export async function createParallelTrainer(
     grads: Array.from({ length: workers }, () => new SharedArrayBuffer(gradOffset * 4)),
     stats: Array.from({ length: workers }, () => new SharedArrayBuffer(statOffset * 4)),
   };
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler((a) => {
-      artifacts = a;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
+  const artifacts = await artifactsOf(model);
   const entry = workers > 0 ? workerEntryOf(options.workerEntry) : { entry: '' };
   const team = Array.from(
     { length: workers },
@@ -285,9 +277,9 @@ export async function createParallelTrainer(
       team.map((w, i) =>
         w.request('init', {
           artifacts: {
-            modelTopology: artifacts?.modelTopology,
-            weightSpecs: artifacts?.weightSpecs,
-            weightData: artifacts?.weightData,
+            modelTopology: artifacts.modelTopology,
+            weightSpecs: artifacts.weightSpecs,
+            weightData: artifacts.weightData,
           },
           layout: wireLayout,
           shared: { weights: shared.weights, grads: shared.grads[i], stats: shared.stats[i] },
