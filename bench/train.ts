@@ -2,8 +2,14 @@
  * Training benchmark: "model A" (the MNIST CNN of the thesis pipeline) on 10,000 real MNIST
  * images, on every available @mlship/tf backend, against PyTorch on the CPU.
  *
- *   pnpm bench:train [--runs N] [--backends tensorflow,wasm,cpu] [--count N] [--skip-peer]
- *   (or env BENCH_RUNS, BENCH_BACKENDS, BENCH_COUNT, BENCH_SKIP_PEER=1)
+ *   pnpm bench:train [--runs N] [--backends tensorflow,wasm,wasm-threads,wasm-workers,cpu]
+ *                    [--threads N] [--count N] [--skip-peer]
+ *   (or env BENCH_RUNS, BENCH_BACKENDS, BENCH_THREADS, BENCH_COUNT, BENCH_SKIP_PEER=1)
+ *
+ * Rows: `wasm` is one thread; `wasm-threads` is the wasm backend with XNNPACK on N threads
+ * (`initRuntime({ threads })`, run in a child process because the wasm module and its thread
+ * count are fixed per process); `wasm-workers` is data parallelism over worker_threads
+ * (`createParallelTrainer`: main thread + N-1 workers; `createInferencePool`: N workers).
  *
  * Prints progress lines, then as its LAST line exactly one JSON object (see bench/README.md).
  * To add a row (e.g. a data-parallel "wasm x2 workers" trainer), push another BenchEntry onto
@@ -15,7 +21,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initRuntime, tf } from '@mlship/tf';
+import { createInferencePool, createParallelTrainer, initRuntime, tf } from '@mlship/tf';
+import type { InferencePool, ParallelTrainer } from '@mlship/tf';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -25,12 +32,18 @@ interface Options {
   backends: string[];
   count: number;
   skipPeer: boolean;
+  /** Threads (or workers) of the wasm-threads and wasm-workers rows. */
+  threads: number;
+  /** Threads of the plain `wasm` row: 1, except in the child that runs the wasm-threads row. */
+  wasmThreads: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const opts: Options = {
     runs: Number(env['BENCH_RUNS'] ?? 3),
-    backends: (env['BENCH_BACKENDS'] ?? 'tensorflow,wasm,cpu').split(','),
+    backends: (env['BENCH_BACKENDS'] ?? 'tensorflow,wasm,wasm-threads,wasm-workers,cpu').split(','),
+    threads: Number(env['BENCH_THREADS'] ?? Math.min(os.cpus().length, 8)),
+    wasmThreads: 1,
     count: Number(env['BENCH_COUNT'] ?? 10_000),
     skipPeer: env['BENCH_SKIP_PEER'] === '1' || env['BENCH_SKIP_PEER'] === 'true',
   };
@@ -42,12 +55,21 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (flag === '--backends') opts.backends = value().split(',');
     else if (flag === '--count') opts.count = Number(value());
     else if (flag === '--skip-peer') opts.skipPeer = true;
+    else if (flag === '--threads') opts.threads = Number(value());
+    else if (flag === '--wasm-threads') opts.wasmThreads = Number(value());
     else
       throw new Error(
-        `unknown argument ${JSON.stringify(arg)}; expected --runs N, --backends a,b, --count N, --skip-peer`,
+        `unknown argument ${JSON.stringify(arg)}; expected --runs N, --backends a,b, --threads N, --count N, --skip-peer`,
       );
   }
   opts.backends = opts.backends.map((b) => b.trim()).filter((b) => b !== '');
+  for (const [flag, n] of [
+    ['--threads', opts.threads],
+    ['--wasm-threads', opts.wasmThreads],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > 8)
+      throw new Error(`${flag} must be an integer in [1, 8], got ${n}`);
+  }
   if (!Number.isInteger(opts.runs) || opts.runs < 3)
     throw new Error(`--runs must be an integer >= 3, got ${opts.runs}`);
   if (!Number.isInteger(opts.count) || opts.count < 256 || opts.count > 60_000) {
@@ -115,7 +137,7 @@ function loadMnist(imagesFile: string, labelsFile: string, count: number): Mnist
 // dense(128,relu) -> dense(10,softmax); Adam(1e-3), batch 64.
 
 function modelA(): tf.Sequential {
-  const init = (seed: number): tf.initializers.Initializer =>
+  const init = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
     tf.initializers.glorotUniform({ seed });
   const model = tf.sequential({
     layers: [
@@ -189,7 +211,12 @@ interface EntryResult {
 }
 
 /** A tfjs backend through @mlship/tf's initRuntime. cpu times a few batches only (~2 img/s). */
-function tfjsEntry(backend: 'tensorflow' | 'wasm' | 'cpu', train: Mnist, test: Mnist): BenchEntry {
+function tfjsEntry(
+  backend: 'tensorflow' | 'wasm' | 'cpu',
+  train: Mnist,
+  test: Mnist,
+  threads = 1,
+): BenchEntry {
   const partial = backend === 'cpu';
   const trainCount = partial ? 2 * BATCH : train.n;
   const warmCount = partial ? BATCH : Math.min(train.n, 10 * BATCH);
@@ -231,7 +258,7 @@ function tfjsEntry(backend: 'tensorflow' | 'wasm' | 'cpu', train: Mnist, test: M
       ? `cpu is slow (~2 img/s training): timed runs are ${trainCount / BATCH} batches of ${BATCH} after a 1-batch warm-up, inference ${inferCount} images`
       : `one epoch of ${train.n} images per run after a ${warmCount}-image warm-up; inference on ${inferCount} test images, batch ${INFER_BATCH}`,
     async setup() {
-      const info = await initRuntime({ backend });
+      const info = await initRuntime({ backend, threads });
       model = modelA();
       xs = tf.tensor4d(train.images, [train.n, 28, 28, 1]);
       ys = tf.oneHot(tf.tensor1d(train.labels, 'int32'), 10) as tf.Tensor2D;
@@ -253,9 +280,133 @@ function tfjsEntry(backend: 'tensorflow' | 'wasm' | 'cpu', train: Mnist, test: M
     infer: predict,
     async teardown() {
       model?.dispose();
-      tf.dispose([xs, ys, tx].filter((t): t is tf.Tensor => t !== undefined));
+      for (const t of [xs, ys, tx]) t?.dispose();
     },
   };
+}
+
+/**
+ * Data parallelism on the wasm backend: training with `createParallelTrainer` (the main thread
+ * computes one shard, `workers - 1` worker threads the others), inference with a
+ * `createInferencePool` of `workers` threads, fed 256-image batches.
+ */
+function workersEntry(train: Mnist, test: Mnist, workers: number): BenchEntry {
+  const warmCount = Math.min(train.n, 10 * BATCH);
+  let model: tf.Sequential | undefined;
+  let trainer: ParallelTrainer | undefined;
+  let pool: InferencePool | undefined;
+  let oneHot: Float32Array | undefined;
+  let epoch = 0;
+  const fit = async (count: number): Promise<Measurement> => {
+    if (trainer === undefined || oneHot === undefined) throw new Error('setup() not called');
+    const start = performance.now();
+    await trainer.fitEpoch(
+      train.images.subarray(0, count * 784),
+      [count, 28, 28, 1],
+      oneHot.subarray(0, count * 10),
+      [count, 10],
+      { batchSize: BATCH, shuffleSeed: ++epoch },
+    );
+    return { images: count, seconds: (performance.now() - start) / 1000 };
+  };
+  return {
+    name: 'wasm-workers',
+    plan: `main thread + ${workers - 1} worker(s) training one epoch of ${train.n} images per run (batch ${BATCH} split across them); inference by ${workers} workers on ${test.n} test images in batches of ${INFER_BATCH}`,
+    async setup() {
+      const info = await initRuntime({ backend: 'wasm' });
+      model = modelA();
+      oneHot = new Float32Array(train.n * 10);
+      for (let i = 0; i < train.n; i++) oneHot[i * 10 + (train.labels[i] ?? 0)] = 1;
+      trainer = await createParallelTrainer({ model, workers: workers - 1 });
+      return `${info.reason}; trainer ready in ${trainer.startupMs} ms`;
+    },
+    async warmUpTrain() {
+      await fit(warmCount);
+    },
+    train: () => fit(train.n),
+    async warmUpInfer() {
+      if (model === undefined) throw new Error('setup() not called');
+      // A pool of replicas of the model as trained so far.
+      pool = await createInferencePool({ model, workers });
+      await pool.predict(test.images.subarray(0, INFER_BATCH * 784), [INFER_BATCH, 28, 28, 1]);
+    },
+    async infer() {
+      if (pool === undefined) throw new Error('warmUpInfer() not called');
+      let correct = 0;
+      const start = performance.now();
+      for (let i = 0; i < test.n; i += INFER_BATCH) {
+        const rows = Math.min(INFER_BATCH, test.n - i);
+        const probs = await pool.predict(test.images.subarray(i * 784, (i + rows) * 784), [
+          rows,
+          28,
+          28,
+          1,
+        ]);
+        for (let r = 0; r < rows; r++) {
+          let best = 0;
+          for (let c = 1; c < 10; c++)
+            if ((probs[r * 10 + c] ?? 0) > (probs[r * 10 + best] ?? 0)) best = c;
+          if (best === test.labels[i + r]) correct++;
+        }
+      }
+      return {
+        images: test.n,
+        seconds: (performance.now() - start) / 1000,
+        accuracy: correct / test.n,
+      };
+    },
+    async teardown() {
+      await trainer?.dispose();
+      await pool?.dispose();
+      model?.dispose();
+    },
+  };
+}
+
+/**
+ * Runs the `wasm` row with XNNPACK threads in a child process of this script (the wasm module and
+ * its thread count are fixed per process) and returns that row.
+ */
+async function runThreadsChild(opts: Options): Promise<EntryResult> {
+  const self = fileURLToPath(import.meta.url);
+  const args = [
+    '--import',
+    'tsx',
+    self,
+    '--backends',
+    'wasm',
+    '--wasm-threads',
+    String(opts.threads),
+    '--skip-peer',
+    '--runs',
+    String(opts.runs),
+    '--count',
+    String(opts.count),
+  ];
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (error, stdout) => {
+      const lines = stdout.trim().split('\n');
+      try {
+        const summary = JSON.parse(lines[lines.length - 1] ?? '') as {
+          backends: Record<string, EntryResult>;
+        };
+        const row = summary.backends['wasm'];
+        if (row === undefined) throw new Error('no wasm row in the child output');
+        resolve(row);
+      } catch (e) {
+        resolve({
+          status: 'failed',
+          reason: `child run failed: ${firstLine(error ?? e)}`,
+          trainImagesPerSec: null,
+          inferImagesPerSec: null,
+        });
+      }
+    });
+    child.stdout?.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n'))
+        if (line.startsWith('[wasm]')) log(line.replace('[wasm]', '[wasm-threads]'));
+    });
+  });
 }
 
 const median = (xs: number[]): number => {
@@ -505,15 +656,23 @@ async function main(): Promise<void> {
   const train = loadMnist(files.trainImages, files.trainLabels, opts.count);
   const test = loadMnist(files.testImages, files.testLabels, 10_000);
 
-  const entries: BenchEntry[] = [];
-  for (const b of opts.backends) {
-    if (b !== 'tensorflow' && b !== 'wasm' && b !== 'cpu')
-      throw new Error(`unknown backend ${JSON.stringify(b)}; expected tensorflow, wasm, cpu`);
-    entries.push(tfjsEntry(b, train, test));
-  }
-
   const backends: Record<string, EntryResult> = {};
-  for (const entry of entries) {
+  for (const b of opts.backends) {
+    let entry: BenchEntry;
+    if (b === 'wasm-threads') {
+      const result = await runThreadsChild(opts);
+      backends[b] = result;
+      if (result.status !== 'ok') log(`[${b}] ${result.status}: ${result.reason}`);
+      continue;
+    } else if (b === 'wasm-workers') {
+      entry = workersEntry(train, test, opts.threads);
+    } else if (b === 'tensorflow' || b === 'wasm' || b === 'cpu') {
+      entry = tfjsEntry(b, train, test, b === 'wasm' ? opts.wasmThreads : 1);
+    } else {
+      throw new Error(
+        `unknown backend ${JSON.stringify(b)}; expected tensorflow, wasm, wasm-threads, wasm-workers, cpu`,
+      );
+    }
     const result = await runEntry(entry, opts.runs);
     backends[entry.name] = result;
     if (result.status !== 'ok') log(`[${entry.name}] ${result.status}: ${result.reason}`);

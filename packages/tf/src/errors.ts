@@ -8,7 +8,10 @@ export type TfErrorCode =
   | 'MODEL_JSON_INVALID'
   | 'WEIGHTS_TRUNCATED'
   | 'WEIGHTS_MISMATCH'
-  | 'SAVE_FAILED';
+  | 'SAVE_FAILED'
+  | 'WORKER_FAILED'
+  | 'WORKER_EXITED'
+  | 'POOL_DISPOSED';
 
 /** Structured details attached to a {@link TfError}: the file or backend involved, expected vs actual. */
 export interface TfErrorData {

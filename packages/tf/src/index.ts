@@ -19,3 +19,28 @@ export { saveLayersModel, loadLayersModel, readModelArtifacts } from './io';
 export type { ExtraFiles, LoadModelOptions, SaveModelOptions, SavedModel, WrittenFile } from './io';
 export { TfError, isTfError } from './errors';
 export type { TfErrorCode, TfErrorData, TfErrorOptions } from './errors';
+export {
+  enableWasmThreads,
+  MAX_WASM_THREADS,
+  createInferencePool,
+  createParallelTrainer,
+  PARALLEL_LOSSES,
+} from './parallel/index';
+export type {
+  WasmThreadsInfo,
+  WasmThreadsOptions,
+  InferencePool,
+  InferencePoolOptions,
+  ParallelTrainer,
+  ParallelTrainerOptions,
+  BatchResult,
+  EpochResult,
+  FitEpochOptions,
+  ParallelLoss,
+  ParallelErrorCode,
+} from './parallel/index';
+export {
+  registerWasmTrainingKernels,
+  WASM_TRAINING_KERNEL_NAMES,
+  WASM_TRAINING_GRADIENT_NAMES,
+} from './kernels/index';

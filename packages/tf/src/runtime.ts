@@ -4,6 +4,7 @@ import { patchBatchNormalization } from './batchnorm';
 import { TfError, describeError } from './errors';
 import { registerWasmTrainingKernels } from './kernels/index';
 import { resolveFromAnchors } from './resolve';
+import { MAX_WASM_THREADS, enableWasmThreads } from './parallel/threads';
 
 /** A backend mlship can run on. `tensorflow` is `@tensorflow/tfjs-node` (native libtensorflow). */
 export type Backend = 'tensorflow' | 'wasm' | 'cpu';
@@ -19,8 +20,17 @@ export interface RuntimeOptions {
    * `tfjs-node` is accepted as an alias of `tensorflow`.
    */
   backend?: BackendRequest | 'tfjs-node';
-  /** Environment to read `MLSHIP_BACKEND` from when `backend` is not given. Default `process.env`. */
+  /** Environment to read `MLSHIP_BACKEND` (and `MLSHIP_WASM_THREADS`) from. Default `process.env`. */
   env?: Record<string, string | undefined>;
+  /**
+   * Threads for the wasm backend's XNNPACK kernels (see {@link enableWasmThreads}). Default 1, or
+   * `MLSHIP_WASM_THREADS` from `env`. Opt-in: on an idle 2-core machine 2 threads train model A
+   * about 1.4x faster, but when other work keeps the cores busy every step waits for its slowest
+   * thread and it is slower than one. Only honoured the first time the wasm backend starts (the
+   * module is created once per process). If the threaded module fails to start, the
+   * single-threaded one is used and `reason` says why.
+   */
+  threads?: number;
 }
 
 /** What {@link initRuntime} set up. */
@@ -33,6 +43,8 @@ export interface RuntimeInfo {
   reason: string;
   /** The kernels mlship registered or replaced on this backend. */
   kernels: string[];
+  /** Threads the backend's kernels run on (wasm: XNNPACK threads; 1 for cpu; 0 = native, unknown). */
+  threads: number;
 }
 
 const TFJS_NODE = '@tensorflow/tfjs-node';
@@ -68,8 +80,10 @@ const kernelsByBackend = new Map<Backend, string[]>();
 export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> {
   let requested: BackendRequest;
   let source: string;
+  let threads: number;
   try {
     [requested, source] = parseRequest(options);
+    threads = parseThreads(options);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -90,7 +104,7 @@ export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> 
   const entry = {
     requested,
     settled: false,
-    promise: previous.then(() => setUp(requested, source)),
+    promise: previous.then(() => setUp(requested, source, threads)),
   };
   current = entry;
   entry.promise.then(
@@ -121,6 +135,26 @@ export function getRuntimeInfo(): RuntimeInfo | undefined {
   return lastInfo === undefined ? undefined : { ...lastInfo, kernels: [...lastInfo.kernels] };
 }
 
+function parseThreads(options: RuntimeOptions): number {
+  const env = options.env ?? process.env;
+  let raw: unknown = options.threads;
+  let source = 'options.threads';
+  if (raw === undefined) {
+    const fromEnv = env['MLSHIP_WASM_THREADS'];
+    if (fromEnv === undefined || fromEnv.trim() === '') return 1;
+    raw = Number(fromEnv.trim());
+    source = `MLSHIP_WASM_THREADS=${fromEnv}`;
+  }
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_WASM_THREADS) {
+    throw new TfError(
+      'INVALID_OPTION',
+      `Invalid thread count ${JSON.stringify(raw)} (from ${source}); expected an integer in [1, ${MAX_WASM_THREADS}]`,
+      { data: { expected: `integer in [1, ${MAX_WASM_THREADS}]`, actual: raw } },
+    );
+  }
+  return raw;
+}
+
 function parseRequest(options: RuntimeOptions): [BackendRequest, string] {
   const env = options.env ?? process.env;
   let raw: string;
@@ -146,17 +180,22 @@ function parseRequest(options: RuntimeOptions): [BackendRequest, string] {
 }
 
 type Attempt =
-  { ok: true; detail: string } | { ok: false; missing: boolean; reason: string; cause?: unknown };
+  | { ok: true; detail: string; threads: number }
+  | { ok: false; missing: boolean; reason: string; cause?: unknown };
 
-async function setUp(requested: BackendRequest, source: string): Promise<RuntimeInfo> {
+async function setUp(
+  requested: BackendRequest,
+  source: string,
+  threads: number,
+): Promise<RuntimeInfo> {
   patchBatchNormalization();
   if (requested === 'auto') {
     const skipped: string[] = [];
     for (const backend of ['tensorflow', 'wasm', 'cpu'] as const) {
-      const attempt = await tryBackend(backend);
+      const attempt = await tryBackend(backend, threads);
       if (attempt.ok) {
         const prefix = skipped.length > 0 ? `auto: ${skipped.join('; ')}; ` : 'auto: ';
-        return finish(backend, requested, `${prefix}using ${attempt.detail}`);
+        return finish(backend, requested, `${prefix}using ${attempt.detail}`, attempt.threads);
       }
       skipped.push(attempt.reason);
     }
@@ -168,7 +207,7 @@ async function setUp(requested: BackendRequest, source: string): Promise<Runtime
       },
     );
   }
-  const attempt = await tryBackend(requested);
+  const attempt = await tryBackend(requested, threads);
   if (!attempt.ok) {
     const how =
       requested === 'tensorflow'
@@ -180,10 +219,20 @@ async function setUp(requested: BackendRequest, source: string): Promise<Runtime
       { cause: attempt.cause, data: { backend: requested } },
     );
   }
-  return finish(requested, requested, `requested by ${source}; using ${attempt.detail}`);
+  return finish(
+    requested,
+    requested,
+    `requested by ${source}; using ${attempt.detail}`,
+    attempt.threads,
+  );
 }
 
-function finish(backend: Backend, requested: BackendRequest, reason: string): RuntimeInfo {
+function finish(
+  backend: Backend,
+  requested: BackendRequest,
+  reason: string,
+  threads: number,
+): RuntimeInfo {
   let kernels = kernelsByBackend.get(backend);
   if (kernels === undefined) {
     // Registration is global in the tfjs kernel registry; doing it once per process avoids
@@ -191,17 +240,17 @@ function finish(backend: Backend, requested: BackendRequest, reason: string): Ru
     kernels = backend === 'wasm' ? registerWasmTrainingKernels() : [];
     kernelsByBackend.set(backend, kernels);
   }
-  return { backend, requested, reason, kernels: [...kernels] };
+  return { backend, requested, reason, kernels: [...kernels], threads };
 }
 
-async function tryBackend(backend: Backend): Promise<Attempt> {
+async function tryBackend(backend: Backend, threads: number): Promise<Attempt> {
   switch (backend) {
     case 'tensorflow':
       return tryTensorflow();
     case 'wasm':
-      return tryWasm();
+      return tryWasm(threads);
     case 'cpu': {
-      const attempt = await activate('cpu', 'cpu (pure JavaScript, slowest)');
+      const attempt = await activate('cpu', 'cpu (pure JavaScript, slowest)', 1);
       // tfjs-backend-cpu prints a "install tfjs-node" banner on first use in Node; mlship reports
       // the same advice in RuntimeInfo.reason instead (libraries do not print).
       const cpu = tf.backend() as unknown as { firstUse?: boolean };
@@ -211,13 +260,13 @@ async function tryBackend(backend: Backend): Promise<Attempt> {
   }
 }
 
-async function activate(backend: Backend, detail: string): Promise<Attempt> {
+async function activate(backend: Backend, detail: string, threads: number): Promise<Attempt> {
   try {
     const ok = await tf.setBackend(backend);
     if (!ok)
       return { ok: false, missing: false, reason: `tf.setBackend('${backend}') returned false` };
     await tf.ready();
-    return { ok: true, detail };
+    return { ok: true, detail, threads };
   } catch (e) {
     return {
       ok: false,
@@ -276,10 +325,10 @@ async function tryTensorflow(): Promise<Attempt> {
       };
     }
   }
-  return activate('tensorflow', `tensorflow (${TFJS_NODE}, native libtensorflow)`);
+  return activate('tensorflow', `tensorflow (${TFJS_NODE}, native libtensorflow)`, 0);
 }
 
-async function tryWasm(): Promise<Attempt> {
+async function tryWasm(threads: number): Promise<Attempt> {
   if (!tf.findBackendFactory('wasm')) {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
@@ -292,14 +341,44 @@ async function tryWasm(): Promise<Attempt> {
       };
     }
   }
-  const attempt = await activate('wasm', 'wasm');
+  let threadNote = '';
+  if (threads > 1) {
+    if (!wasmStarted()) {
+      try {
+        await enableWasmThreads(threads);
+      } catch (e) {
+        // The single-threaded module still works: use it, and say why threads are off.
+        threadNote = `; ${threads} threads requested but the threaded module failed (${describeError(e)})`;
+      }
+    } else if ((await wasmThreadCount()) !== threads) {
+      threadNote = `; ${threads} threads requested but the wasm module already runs with ${await wasmThreadCount()} (threads apply only before wasm first starts)`;
+    }
+  }
+  const attempt = await activate('wasm', 'wasm', 1);
   if (!attempt.ok) return attempt;
   const simd = await flag('WASM_HAS_SIMD_SUPPORT');
-  const threads = await flag('WASM_HAS_MULTITHREAD_SUPPORT');
+  const multithreaded = await flag('WASM_HAS_MULTITHREAD_SUPPORT');
+  const running = multithreaded ? await wasmThreadCount() : 1;
   return {
     ok: true,
-    detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single thread'})`,
+    threads: running,
+    detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${running > 1 ? `${running} threads` : 'single thread'}${threadNote})`,
   };
+}
+
+/** True once the wasm backend's module exists in this process (its thread count is then fixed). */
+function wasmStarted(): boolean {
+  // tf.findBackend would initialise the backend as a side effect; the registry does not.
+  const engine = tf.engine() as unknown as { registry: Record<string, unknown> };
+  return engine.registry['wasm'] != null;
+}
+
+async function wasmThreadCount(): Promise<number> {
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as {
+    getThreadsCount?: () => number;
+  };
+  const count = wasm.getThreadsCount?.();
+  return typeof count === 'number' && count > 0 ? count : 1;
 }
 
 async function flag(name: string): Promise<boolean> {

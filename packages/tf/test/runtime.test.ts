@@ -32,6 +32,7 @@ describe('initRuntime', () => {
       /^auto: @tensorflow\/tfjs-node not installed \(Cannot find module '@tensorflow\/tfjs-node'.*\); using wasm \((no )?SIMD/,
     );
     expect(Array.isArray(info.kernels)).toBe(true);
+    expect(info.threads).toBe(1);
     expect(tf.getBackend()).toBe('wasm');
     expect(getRuntimeInfo()).toEqual(info);
     // The BatchNormalization fix is part of the runtime set-up.
@@ -86,6 +87,24 @@ describe('initRuntime', () => {
     ],
   ])('rejects an unknown backend %j with INVALID_OPTION', async (options, message) => {
     const error: unknown = await initRuntime(options as never).catch((e: unknown) => e);
+    expect(isTfError(error)).toBe(true);
+    expect((error as TfError).code).toBe('INVALID_OPTION');
+    expect((error as TfError).message).toMatch(message);
+  });
+
+  it.each([
+    [
+      { threads: 0 },
+      /^Invalid thread count 0 \(from options\.threads\); expected an integer in \[1, 8\]$/,
+    ],
+    [{ threads: 1.5 }, /^Invalid thread count 1\.5 \(from options\.threads\)/],
+    [{ threads: 9 }, /^Invalid thread count 9 \(from options\.threads\)/],
+    [
+      { env: { MLSHIP_WASM_THREADS: 'many' } },
+      /^Invalid thread count null \(from MLSHIP_WASM_THREADS=many\); expected an integer/,
+    ],
+  ])('rejects a bad thread count %j with INVALID_OPTION', async (options, message) => {
+    const error: unknown = await initRuntime(options).catch((e: unknown) => e);
     expect(isTfError(error)).toBe(true);
     expect((error as TfError).code).toBe('INVALID_OPTION');
     expect((error as TfError).message).toMatch(message);

@@ -1,4 +1,4 @@
-import { TfError, type TfErrorCode, type TfErrorData } from '../errors';
+import { TfError, type TfErrorData } from '../errors';
 
 /**
  * Codes of the errors the parallel runtime adds to {@link TfError}:
@@ -8,17 +8,13 @@ import { TfError, type TfErrorCode, type TfErrorData } from '../errors';
  */
 export type ParallelErrorCode = 'WORKER_FAILED' | 'WORKER_EXITED' | 'POOL_DISPOSED';
 
-/**
- * @internal
- * A {@link TfError} with a parallel-runtime code. `TfErrorCode` does not list these codes yet
- * (the integrator adds them), so the code is cast; `isTfError` and `instanceof TfError` hold.
- */
+/** @internal A {@link TfError} with a parallel-runtime code. */
 export function parallelError(
   code: ParallelErrorCode,
   message: string,
   options: { cause?: unknown; data?: TfErrorData } = {},
 ): TfError {
-  return new TfError(code as unknown as TfErrorCode, message, options);
+  return new TfError(code, message, options);
 }
 
 /** @internal An Error rebuilt from what a worker sent back (message, name and stack kept). */

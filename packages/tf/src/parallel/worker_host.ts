@@ -96,7 +96,8 @@ const handlers = {
     const out = f32(msg.out);
     tf.tidy(() => {
       const x = tf.tensor(f32(msg.x), msg.shape, 'float32');
-      const y = model.predict(x);
+      // tfjs's default predict batch is 32; a shard is already the caller's batch slice.
+      const y = model.predict(x, { batchSize: Math.max(1, Math.min(msg.shape[0], 256)) });
       const t = Array.isArray(y) ? y[0] : y;
       if (t.size !== out.length) {
         throw new Error('model output has ' + t.size + ' values (shape [' + t.shape + ']), expected ' + out.length);
