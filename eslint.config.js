@@ -20,6 +20,13 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (TypeScript files get Node's globals from @types/node).
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly' },
+    },
+  },
+  {
     files: ['**/tsup.config.ts', '**/vitest.config.ts', 'vitest.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
