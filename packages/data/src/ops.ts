@@ -20,6 +20,20 @@ function checkCount(value: unknown, where: string, what: string): number {
   return value;
 }
 
+/** `count` of `take`/`skip`: a non-negative integer no larger than the dataset. */
+function checkCountWithin(ds: ImageDataset, count: number, where: string): void {
+  checkCount(count, where, 'count');
+  if (count > ds.shape[0]) {
+    throw invalid(
+      `${where}: count ${count} exceeds the dataset's ${ds.shape[0]} images (expected <= ${ds.shape[0]})`,
+      {
+        expected: `<= ${ds.shape[0]}`,
+        actual: count,
+      },
+    );
+  }
+}
+
 /**
  * Images `[start, end)` as views (subarrays) of the same memory: no pixels are copied, so writing
  * into the result writes into `ds`. Negative or too-large bounds are errors, not clamped, so
@@ -70,16 +84,7 @@ export function slice(ds: ImageDataset, start: number, end: number = ds.shape[0]
  * ```
  */
 export function take(ds: ImageDataset, count: number): ImageDataset {
-  checkCount(count, 'take', 'count');
-  if (count > ds.shape[0]) {
-    throw invalid(
-      `take: count ${count} exceeds the dataset's ${ds.shape[0]} images (expected <= ${ds.shape[0]})`,
-      {
-        expected: `<= ${ds.shape[0]}`,
-        actual: count,
-      },
-    );
-  }
+  checkCountWithin(ds, count, 'take');
   return slice(ds, 0, count);
 }
 
@@ -96,16 +101,7 @@ export function take(ds: ImageDataset, count: number): ImageDataset {
  * ```
  */
 export function skip(ds: ImageDataset, count: number): ImageDataset {
-  checkCount(count, 'skip', 'count');
-  if (count > ds.shape[0]) {
-    throw invalid(
-      `skip: count ${count} exceeds the dataset's ${ds.shape[0]} images (expected <= ${ds.shape[0]})`,
-      {
-        expected: `<= ${ds.shape[0]}`,
-        actual: count,
-      },
-    );
-  }
+  checkCountWithin(ds, count, 'skip');
   return slice(ds, count, ds.shape[0]);
 }
 
