@@ -122,6 +122,7 @@ export class DataError extends Error {
  *
  * @param e - anything caught
  * @returns whether `e` is a DataError
+ * @throws never
  * @example
  * ```ts
  * if (isDataError(e) && e.code === 'PEER_MISSING') console.error(`npm i ${e.data?.package}`);

@@ -3,7 +3,14 @@ import { endianness } from 'node:os';
 import { validateDataset } from './dataset.js';
 import type { ImageDataset } from './types.js';
 
-/** Version of the fingerprint's canonical header; bumped if the hashed layout ever changes. */
+/**
+ * Version of the fingerprint's canonical header; bumped if the hashed layout ever changes.
+ *
+ * @example
+ * ```ts
+ * const header = { format: FINGERPRINT_FORMAT, dtype: 'uint8', shape, classNames };
+ * ```
+ */
 export const FINGERPRINT_FORMAT = 'mlship-dataset-fingerprint/1';
 
 const LITTLE_ENDIAN = endianness() === 'LE';

