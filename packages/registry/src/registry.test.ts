@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirBytes, fsckStrict, gitCli, tempDir } from '../test/helpers.js';
+import { dirBytes, fsckStrict, gitCli, gitCommit, tempDir } from '../test/helpers.js';
 import {
   MODEL_A_LAYERS,
   formatDiffMarkdown,
@@ -19,6 +19,16 @@ let cleanup: () => Promise<void>;
 let base: string; // model A, seed 1
 let frozen: string; // conv layers of base, new dense layers
 let scratch: string; // every layer new
+
+/** The files of a model A directory written by writeModelDirForTesting, in git's order. */
+const MODEL_A_FILES = [
+  'conv2d.weights.bin',
+  'conv2d_1.weights.bin',
+  'dense.weights.bin',
+  'dense_1.weights.bin',
+  'mlship.json',
+  'model.json',
+];
 
 async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
@@ -73,17 +83,7 @@ describe('register in a working tree', () => {
     await gitCli(repo, 'init', '-q', '-b', 'main');
     await writeFile(join(repo, 'README.md'), 'user file\n');
     await gitCli(repo, 'add', 'README.md');
-    await gitCli(
-      repo,
-      '-c',
-      'user.name=u',
-      '-c',
-      'user.email=u@x',
-      'commit',
-      '-q',
-      '-m',
-      'user commit',
-    );
+    await gitCommit(repo, '-q', '-m', 'user commit');
     await writeFile(join(repo, 'README.md'), 'dirty edit\n');
     reg = await openRegistry({ dir: repo, author: { name: 'Reg Bot', email: 'bot@example.com' } });
   });
@@ -122,16 +122,7 @@ describe('register in a working tree', () => {
       parent: 'cnn@v1.0.0',
     });
     expect(await gitCli(repo, 'ls-tree', '--name-only', 'mlship', 'models/cnn/')).toBe(
-      [
-        'conv2d.weights.bin',
-        'conv2d_1.weights.bin',
-        'dense.weights.bin',
-        'dense_1.weights.bin',
-        'mlship.json',
-        'model.json',
-      ]
-        .map((f) => `models/cnn/${f}\n`)
-        .join(''),
+      MODEL_A_FILES.map((f) => `models/cnn/${f}\n`).join(''),
     );
     await fsckStrict(repo);
   });
@@ -158,14 +149,7 @@ describe('register in a working tree', () => {
     ]);
     expect(d.record.params).toMatchObject({ learningRate: 0.0005 });
     expect(d.record.datasets.train?.fingerprint).toBe('sha256:bbbb2222');
-    expect(d.files.map((f) => f.path)).toEqual([
-      'conv2d.weights.bin',
-      'conv2d_1.weights.bin',
-      'dense.weights.bin',
-      'dense_1.weights.bin',
-      'mlship.json',
-      'model.json',
-    ]);
+    expect(d.files.map((f) => f.path)).toEqual(MODEL_A_FILES);
     expect(d.files.find((f) => f.path === 'dense.weights.bin')?.bytes).toBe(
       MODEL_A_LAYERS.dense! * 4,
     );

@@ -23,6 +23,11 @@ export async function gitCli(cwd: string, ...args: string[]): Promise<string> {
   }
 }
 
+/** Runs `git commit` (extra `args`) with a fixed user, for repositories without a configured one. */
+export async function gitCommit(cwd: string, ...args: string[]): Promise<string> {
+  return gitCli(cwd, '-c', 'user.name=u', '-c', 'user.email=u@x', 'commit', ...args);
+}
+
 /** git fsck --strict; returns its combined output (throws when fsck exits non-zero). */
 export async function fsckStrict(gitdirOrWorktree: string): Promise<string> {
   const { stdout, stderr } = await execFileP('git', ['fsck', '--strict', '--no-progress'], {

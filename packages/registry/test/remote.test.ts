@@ -6,7 +6,7 @@ import {
   writeModelDirForTesting,
   type Registry,
 } from '../src/index.js';
-import { fsckStrict, gitCli, startGitHttpServer, tempDir } from './helpers.js';
+import { fsckStrict, gitCli, gitCommit, startGitHttpServer, tempDir } from './helpers.js';
 
 const AUTH = { username: 'alice', password: 's3cret' };
 
@@ -31,18 +31,7 @@ beforeAll(async () => {
   // The remote is an ordinary project repository (a `main` branch with a commit) served by git.
   const seed = join(root, 'seed');
   await gitCli(root, 'init', '-q', '-b', 'main', seed);
-  await gitCli(
-    seed,
-    '-c',
-    'user.name=u',
-    '-c',
-    'user.email=u@x',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'project',
-  );
+  await gitCommit(seed, '-q', '--allow-empty', '-m', 'project');
   await gitCli(root, 'clone', '-q', '--bare', seed, join(root, 'srv', 'models.git'));
   server = await startGitHttpServer(join(root, 'srv'), AUTH);
   url = `${server.url}/models.git`;
