@@ -119,9 +119,7 @@ export async function pushRegistry(reg: Registry, o: RemoteOptions): Promise<Pus
   const push = async (ref: string): Promise<void> => {
     try {
       const res = await git.push({
-        fs: reg.fsa.fs,
-        gitdir: reg.gitdir,
-        cache: reg.cache,
+        ...reg.gitArgs,
         ...common(o),
         url,
         ref,
@@ -198,9 +196,7 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
     serverRefs = await git.listServerRefs({ ...common(o), url, protocolVersion: 1 });
     if (serverRefs.some((r) => r.ref === reg.branchRef)) {
       const res = await git.fetch({
-        fs: reg.fsa.fs,
-        gitdir: reg.gitdir,
-        cache: reg.cache,
+        ...reg.gitArgs,
         ...common(o),
         url,
         remote: trackingRemote,
@@ -227,7 +223,7 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
     branch = await reg.withLock(async () => {
       const local = await reg.readRef(reg.branchRef);
       let result: PullResult['branch'];
-      const args = { fs: reg.fsa.fs, gitdir: reg.gitdir, cache: reg.cache };
+      const args = reg.gitArgs;
       if (!local) result = 'created';
       else if (local === target) result = 'up-to-date';
       else if (await git.isDescendent({ ...args, oid: target, ancestor: local, depth: -1 })) {
@@ -249,9 +245,7 @@ export async function pullRegistry(reg: Registry, o: RemoteOptions): Promise<Pul
         if (!parseTag(ref.slice('refs/tags/'.length)) || (await reg.readRef(ref))) continue;
         try {
           await git.fetch({
-            fs: reg.fsa.fs,
-            gitdir: reg.gitdir,
-            cache: reg.cache,
+            ...reg.gitArgs,
             ...common(o),
             url,
             remote: trackingRemote,
