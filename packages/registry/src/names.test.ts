@@ -98,10 +98,25 @@ describe('GTO reads the tags we write', () => {
     ],
   ])('%s', (tag, fields) => {
     const g = GTO_TAG.exec(tag)?.groups;
-    expect(g).toBeDefined();
     expect(g).toMatchObject(
       Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
     );
-    expect(parseTag(tag)).toBeDefined();
+    // ... and our own parser reads the same artifact, event and counter out of it.
+    const f = fields as { artifact: string; version?: string; stage?: string; counter?: string };
+    const kind =
+      f.version === undefined
+        ? fields.cancel
+          ? 'unassign'
+          : 'assign'
+        : fields.cancel
+          ? 'deregister'
+          : 'version';
+    expect(parseTag(tag)).toMatchObject({
+      kind,
+      name: f.artifact,
+      ...(f.version !== undefined && { version: Number(f.version.slice(1, -4)) }),
+      ...(f.stage !== undefined && { stage: f.stage }),
+      ...(f.counter !== undefined && { counter: Number(f.counter) }),
+    });
   });
 });
