@@ -130,6 +130,7 @@ function shortFp(d: DatasetInfo | null): string {
  * @param diff - from `Registry.diff`
  * @param options - `all` also lists unchanged params and files (default false)
  * @returns markdown
+ * @throws never (a pure formatter)
  * @example
  * ```ts
  * const md = formatDiffMarkdown(await reg.diff('cnn#production', 'cnn@latest'));

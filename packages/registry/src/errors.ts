@@ -62,7 +62,11 @@ export class RegistryError extends Error {
     this.data = options.data;
   }
 
-  /** A plain JSON form (name, code, message, data) for logs and HTTP bodies. */
+  /**
+   * A plain JSON form for logs and HTTP bodies.
+   *
+   * @returns name, code, message and data
+   */
   toJSON(): { name: string; code: RegistryErrorCode; message: string; data?: RegistryErrorData } {
     return {
       name: this.name,
@@ -78,6 +82,7 @@ export class RegistryError extends Error {
  *
  * @param e - anything caught
  * @returns whether `e` is a RegistryError
+ * @throws never
  * @example
  * ```ts
  * if (isRegistryError(e) && e.code === 'INTEGRITY_ERROR') alarm();

@@ -22,6 +22,7 @@ export type VersionRef =
  *
  * @param name - candidate name
  * @returns true when valid
+ * @throws never (anything that is not a string is simply invalid)
  * @example
  * ```ts
  * isValidName('cnn'); // true
@@ -64,6 +65,7 @@ export function semver(version: number): string {
  * @param name - model name
  * @param version - version number (1, 2, ...)
  * @returns the tag name
+ * @throws never: it formats without validating (check `name` with {@link isValidName})
  * @example
  * ```ts
  * versionTag('cnn', 3); // 'cnn@v3.0.0'
@@ -86,6 +88,7 @@ export function deregisterTag(name: string, version: number, counter: number): s
  * @param counter - K, the model's event counter
  * @param unassign - true for the `!` form that removes the stage
  * @returns the tag name
+ * @throws never: it formats without validating (check names with {@link isValidName})
  * @example
  * ```ts
  * stageTag('cnn', 'production', 4); // 'cnn#production#4'
@@ -105,6 +108,7 @@ const TAG_RE =
  *
  * @param tag - a tag name without `refs/tags/`
  * @returns the parsed tag, or undefined
+ * @throws never (a tag of another grammar gives `undefined`)
  * @example
  * ```ts
  * parseTag('cnn#production#3'); // { kind: 'assign', name: 'cnn', stage: 'production', counter: 3, ... }

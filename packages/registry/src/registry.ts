@@ -1036,6 +1036,7 @@ export class Registry {
    * Lists the models of the registry.
    *
    * @returns one summary per model name, sorted by name
+   * @throws the file system's error when the repository's tags cannot be read
    * @example
    * ```ts
    * for (const m of await reg.models()) console.log(m.name, m.latest, m.stages);

@@ -24,7 +24,14 @@ export interface TestModelDirOptions {
   created?: string;
 }
 
-/** The layer sizes (float32 counts) of model A: conv 3x3x1x32, conv 3x3x32x64, dense 1600x128, dense 128x10. */
+/**
+ * The layer sizes (float32 counts) of model A: conv 3x3x1x32, conv 3x3x32x64, dense 1600x128, dense 128x10.
+ *
+ * @example
+ * ```ts
+ * await writeModelDirForTesting(dir, { layers: { ...MODEL_A_LAYERS, dense_1: 128 * 5 + 5 } }); // 5 classes
+ * ```
+ */
 export const MODEL_A_LAYERS: Readonly<Record<string, number>> = Object.freeze({
   conv2d: 3 * 3 * 1 * 32 + 32,
   conv2d_1: 3 * 3 * 32 * 64 + 64,
@@ -51,6 +58,7 @@ function mulberry32(seed: number): () => number {
  * @param dir - directory to create (parents included)
  * @param options - name, seed, per-layer seeds, layer sizes, metadata
  * @returns the files written, `path -> { sha256, bytes }` (mlship.json excluded)
+ * @throws the `node:fs` error when a file cannot be written
  * @example
  * ```ts
  * await writeModelDirForTesting('/tmp/v1', { seed: 1 });
