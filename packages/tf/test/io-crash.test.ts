@@ -1,39 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseTsupOptions } from '../../../tsup.config.base';
 import { initRuntime, loadLayersModel, saveLayersModel, tf } from '../src/index';
+import { buildPrivateCjs, filesOf } from './helpers';
 
-const pkgDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 let root: string;
 let bundle: string;
-
-async function filesOf(dir: string): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(path.join(dir, name));
-  return out;
-}
 
 beforeAll(async () => {
   await initRuntime();
   root = await mkdtemp(path.join(tmpdir(), 'mlship-tf-crash-'));
   // The child runs a private CJS build of this package (same base options as `pnpm build`).
-  const outDir = path.join(pkgDir, 'node_modules', '.cache', `mlship-tf-crash-${process.pid}`);
-  await build({
-    ...baseTsupOptions,
-    entry: [path.join(pkgDir, 'src/index.ts')],
-    format: ['cjs'],
-    dts: false,
-    sourcemap: false,
-    outDir,
-    config: false,
-    silent: true,
-  });
-  bundle = path.join(outDir, 'index.cjs');
+  bundle = await buildPrivateCjs('mlship-tf-crash');
 }, 60_000);
 
 afterAll(async () => {

@@ -23,6 +23,7 @@ import {
   tf,
 } from '../src/index';
 import type { TfErrorCode } from '../src/index';
+import { filesOf } from './helpers';
 
 let root: string;
 let model: tf.Sequential;
@@ -56,12 +57,6 @@ function buildModel(): tf.Sequential {
 const predict = (m: tf.LayersModel): number[] =>
   Array.from((m.predict(input) as tf.Tensor).dataSync());
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-async function filesOf(dir: string): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(path.join(dir, name));
-  return out;
-}
 
 beforeAll(async () => {
   await initRuntime();

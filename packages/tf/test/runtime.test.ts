@@ -2,11 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseTsupOptions } from '../../../tsup.config.base';
 import {
   TfError,
   getRuntimeInfo,
@@ -15,9 +12,9 @@ import {
   patchBatchNormalization,
   tf,
 } from '../src/index';
+import { buildPrivateCjs } from './helpers';
 
 const run = promisify(execFile);
-const pkgDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 describe('initRuntime', () => {
   it('shares one promise between concurrent calls and picks wasm when tfjs-node is absent', async () => {
@@ -148,18 +145,7 @@ describe('the CJS build', () => {
     work = await mkdtemp(path.join(tmpdir(), 'mlship-tf-cjs-'));
     // Built privately (same base options as `pnpm build`) so this test does not race a concurrent
     // build cleaning dist/; inside the package so @tensorflow/* resolve as they do from dist/.
-    const outDir = path.join(pkgDir, 'node_modules', '.cache', `mlship-tf-cjs-${process.pid}`);
-    await build({
-      ...baseTsupOptions,
-      entry: [path.join(pkgDir, 'src/index.ts')],
-      format: ['cjs'],
-      dts: false,
-      sourcemap: false,
-      outDir,
-      config: false,
-      silent: true,
-    });
-    bundle = path.join(outDir, 'index.cjs');
+    bundle = await buildPrivateCjs('mlship-tf-cjs');
     // A tfjs-node whose package resolves but whose native binding does not load: what a failed
     // install (no network for libtensorflow) leaves behind.
     const fake = path.join(work, 'node_modules', '@tensorflow', 'tfjs-node');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackends, maxErr, on, seeded, wasmDataIds } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test_utils';
 
 // a shape, b shape, transposeA, transposeB
 const cases: [number[], number[], boolean, boolean][] = [
@@ -117,12 +117,7 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
       tf.matMul(b, a, false, false).dispose();
       tf.fused.matMul({ a, b, transposeA: true, transposeB: true }).dispose();
     };
-    run();
-    const before = { ...tf.memory(), ids: wasmDataIds() };
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
-    expect(wasmDataIds()).toBe(before.ids);
+    expectNoWasmLeak(run);
     tf.dispose([a, b]);
   });
 });

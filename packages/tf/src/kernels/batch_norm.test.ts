@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackends, maxErr, on, seeded, wasmDataIds } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test_utils';
 
 // x shape, parameter shape, with scale, with offset, x offset (a large mean)
 const cases: [number[], number[], boolean, boolean, number][] = [
@@ -53,11 +53,7 @@ describe('FusedBatchNorm on wasm', () => {
       tf.batchNorm(x, p, p, p, p).dispose();
       tf.batchNorm(x, p, p).dispose();
     };
-    run();
-    const before = { ...tf.memory(), ids: wasmDataIds() };
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(wasmDataIds()).toBe(before.ids);
+    expectNoWasmLeak(run);
     tf.dispose([x, p]);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackends, maxErr, on, runKernelOn, seeded, wasmDataIds } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, runKernelOn, seeded } from './test_utils';
 
 type Pad = 'same' | 'valid' | number[][];
 // x shape (NHWC), filter [fH, fW, outChannels], strides, pad
@@ -111,12 +111,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
       const w1 = tf.engine().runKernel('Conv2DBackpropFilter', { x: x1, dy: dy1 }, attrs1);
       (w1 as tf.Tensor).dispose();
     };
-    run();
-    const before = { ...tf.memory(), ids: wasmDataIds() };
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
-    expect(wasmDataIds()).toBe(before.ids);
+    expectNoWasmLeak(run);
     tf.dispose([x, dy, x1, dy1]);
   });
 });

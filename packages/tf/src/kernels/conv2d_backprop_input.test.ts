@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackends, maxErr, on, runKernelOn, seeded, wasmDataIds } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, runKernelOn, seeded } from './test_utils';
 
 type Pad = 'same' | 'valid' | number[][];
 // x shape (NHWC), filter [fH, fW, outChannels], strides, pad
@@ -141,17 +141,11 @@ describe('Conv2DBackpropInput on wasm', () => {
         .runKernel('Conv2DBackpropInput', { dy: dy8, filter: filter16 }, attrs);
       (out as tf.Tensor).dispose();
     };
-    run('NHWC', [2, 8, 8, 3]);
-    runConv();
-    const before = { ...tf.memory(), ids: wasmDataIds() };
-    for (let i = 0; i < 3; i++) {
+    expectNoWasmLeak(() => {
       run('NHWC', [2, 8, 8, 3]);
       run('NCHW', [2, 3, 8, 8]);
       runConv();
-    }
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
-    expect(wasmDataIds()).toBe(before.ids);
+    });
     tf.dispose([filter, dy, dyNCHW, filter16, dy8]);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from './index';
-import { initBackends, on, seeded, wasmDataIds } from './test_utils';
+import { expectNoWasmLeak, initBackends, on, seeded } from './test_utils';
 
 // x shape, axis, keepDims
 const cases: [number[], number | number[] | undefined, boolean][] = [
@@ -69,11 +69,7 @@ describe('Mean and Sum gradients on wasm', () => {
       tf.grad((t: tf.Tensor) => tf.mean(t, [0, 1, 2]).sum())(x).dispose();
       tf.grad((t: tf.Tensor) => tf.sum(t, [1, 2]).square().sum())(x).dispose();
     };
-    run();
-    const before = { ...tf.memory(), ids: wasmDataIds() };
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(wasmDataIds()).toBe(before.ids);
+    expectNoWasmLeak(run);
     x.dispose();
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackends, maxErr, on, seeded, wasmDataIds } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test_utils';
 
 // x shape, axis, keepDims
 const cases: [number[], number | number[], boolean][] = [
@@ -67,12 +67,7 @@ describe('Sum and Mean on wasm', () => {
       tf.sum(x, [0, 1, 2]).dispose();
       tf.mean(x, [0, 1], true).dispose();
     };
-    run();
-    const before = { ...tf.memory(), ids: wasmDataIds() };
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
-    expect(wasmDataIds()).toBe(before.ids);
+    expectNoWasmLeak(run);
     x.dispose();
   });
 });

@@ -1,6 +1,7 @@
 // Helpers for the kernel tests (not part of the package's API).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { expect } from 'vitest';
 import { registerWasmTrainingKernels } from './index';
 
 /** Initializes wasm (once per test file) with the training kernels, and leaves cpu current. */
@@ -13,20 +14,7 @@ export async function initBackends(): Promise<void> {
   if (typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
 }
 
-/** Deterministic values in [lo, hi) from a 32-bit seed (mulberry32). */
-export function seeded(size: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = lo + (hi - lo) * u;
-  }
-  return out;
-}
+export { seeded } from '../../test/helpers';
 
 export interface Result {
   shape: number[];
@@ -86,4 +74,17 @@ export function maxErr(
 /** Number of data buffers the wasm backend holds (catches leaked kernel intermediates). */
 export function wasmDataIds(): number {
   return tf.engine().findBackend('wasm')!.numDataIds();
+}
+
+/**
+ * Runs `run` once (first-use allocations), then three more times, and expects the tensor count,
+ * tensor bytes and wasm data buffers to be where they were after the first run.
+ */
+export function expectNoWasmLeak(run: () => void): void {
+  run();
+  const before = { ...tf.memory(), ids: wasmDataIds() };
+  for (let i = 0; i < 3; i++) run();
+  expect(tf.memory().numTensors).toBe(before.numTensors);
+  expect(tf.memory().numBytes).toBe(before.numBytes);
+  expect(wasmDataIds()).toBe(before.ids);
 }

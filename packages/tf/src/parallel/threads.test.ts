@@ -3,20 +3,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initRuntime } from '../runtime';
+import { seeded as seededIn } from '../../test/helpers';
 import { enableWasmThreads, type WasmThreadsInfo } from './threads';
 
-function seeded(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return out;
-}
+// Values in [-0.5, 0.5).
+const seeded = (size: number, seed: number): Float32Array => seededIn(size, seed, -0.5, 0.5);
 
 /** Model A's layers at a smaller width; loss and gradients of every weight, on `backend`. */
 async function lossAndGrads(backend: 'wasm' | 'cpu'): Promise<Float32Array[]> {

@@ -1,0 +1,53 @@
+// Helpers shared by this package's tests (not part of the package's API). Node built-ins and tsup
+// only: no tfjs import, so a test that must set the wasm backend up itself (threads) can use them.
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'tsup';
+import { baseTsupOptions } from '../../../tsup.config.base';
+
+/** This package's directory. */
+export const pkgDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Deterministic values in [lo, hi) from a 32-bit seed (mulberry32). */
+export function seeded(size: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = lo + (hi - lo) * u;
+  }
+  return out;
+}
+
+/** The files of `dir` (not recursive), name -> bytes, in name order. */
+export async function filesOf(dir: string): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(path.join(dir, name));
+  return out;
+}
+
+/**
+ * Builds a private CJS bundle of this package (same base options as `pnpm build`) and returns the
+ * path of its `index.cjs`. Private so a test does not race a concurrent build cleaning dist/;
+ * inside the package so @tensorflow/* resolve as they do from dist/. Remove `path.dirname(bundle)`
+ * when done.
+ */
+export async function buildPrivateCjs(name: string): Promise<string> {
+  const outDir = path.join(pkgDir, 'node_modules', '.cache', `${name}-${process.pid}`);
+  await build({
+    ...baseTsupOptions,
+    entry: [path.join(pkgDir, 'src/index.ts')],
+    format: ['cjs'],
+    dts: false,
+    sourcemap: false,
+    outDir,
+    config: false,
+    silent: true,
+  });
+  return path.join(outDir, 'index.cjs');
+}
