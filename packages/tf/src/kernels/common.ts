@@ -70,6 +70,35 @@ export function heapF32(backend: BackendWasm, info: tf.TensorInfo): Float32Array
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
+/** The attributes the Conv2DBackpropFilter and Conv2DBackpropInput kernels share. */
+export interface Conv2DBackpropAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * The forward convolution's info for a Conv2DBackprop* kernel: forward input `inShape` and
+ * `filterShape` (dilation 1, no depthwise), in the layout `attrs.dataFormat` names.
+ */
+export function conv2DBackpropInfo(
+  inShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: Conv2DBackpropAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+}
+
 /** [top, bottom, left, right] padding of a computed conv/pool info. */
 export function pads(info: tf.backend_util.Conv2DInfo): [number, number, number, number] {
   const p = info.padInfo;

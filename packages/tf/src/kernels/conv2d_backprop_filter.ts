@@ -1,5 +1,13 @@
-import * as tf from '@tensorflow/tfjs';
-import { dispose, heapF32, runStock, transpose, type WasmKernelArgs } from './common';
+import type * as tf from '@tensorflow/tfjs';
+import {
+  conv2DBackpropInfo,
+  dispose,
+  heapF32,
+  runStock,
+  transpose,
+  type Conv2DBackpropAttrs,
+  type WasmKernelArgs,
+} from './common';
 
 /**
  * Conv2DBackpropFilter (dW of a 2-D convolution) for wasm, which has none (tfjs issue #8474).
@@ -14,23 +22,13 @@ import { dispose, heapF32, runStock, transpose, type WasmKernelArgs } from './co
  */
 export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  const convAttrs = attrs as unknown as Conv2DBackpropAttrs & {
     filterShape: [number, number, number, number];
   };
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = conv2DBackpropInfo(
     x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
+    convAttrs.filterShape,
+    convAttrs,
   );
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const { inHeight: H, inWidth: W, outHeight: oH, outWidth: oW, inChannels: ci } = info;

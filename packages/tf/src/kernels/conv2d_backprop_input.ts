@@ -1,5 +1,13 @@
-import * as tf from '@tensorflow/tfjs';
-import { dispose, heapF32, runStock, transpose, type WasmKernelArgs } from './common';
+import type * as tf from '@tensorflow/tfjs';
+import {
+  conv2DBackpropInfo,
+  dispose,
+  heapF32,
+  runStock,
+  transpose,
+  type Conv2DBackpropAttrs,
+  type WasmKernelArgs,
+} from './common';
 
 /**
  * Conv2DBackpropInput (dx of a 2-D convolution) for wasm, whose stock kernel is a scalar loop.
@@ -20,23 +28,13 @@ export function conv2DBackpropInput(
 ): tf.TensorInfo {
   // (stockKernel: for non-float32 tensors only.)
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  const convAttrs = attrs as unknown as Conv2DBackpropAttrs & {
     inputShape: [number, number, number, number];
   };
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
+  const info = conv2DBackpropInfo(
+    convAttrs.inputShape,
     filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
+    convAttrs,
   );
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const { inHeight: H, inWidth: W, outHeight: oH, outWidth: oW } = info;
