@@ -93,6 +93,7 @@ export class TfError extends Error {
  *
  * @param value - anything caught.
  * @returns true when `value` is a TfError.
+ * @throws never.
  * @example
  * ```ts
  * if (isTfError(e)) console.error(e.code);

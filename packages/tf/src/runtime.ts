@@ -125,6 +125,7 @@ export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> 
  * The result of the last successful {@link initRuntime}, or `undefined` before one completed.
  *
  * @returns the active runtime description, or undefined.
+ * @throws never.
  * @example
  * ```ts
  * const info = getRuntimeInfo();

@@ -31,7 +31,15 @@ function broadcastGrad(kernelName: 'Mean' | 'Sum'): void {
   tf.registerGradient({ ...original, gradFunc });
 }
 
-/** The gradients replaced (on wasm only) by {@link registerWasmGradients}. */
+/**
+ * Names of the gradients mlship replaces while the wasm backend is active (other backends keep the
+ * stock gradient functions); `registerWasmTrainingKernels` installs them.
+ *
+ * @example
+ * ```ts
+ * WASM_TRAINING_GRADIENT_NAMES; // ['Mean', 'Sum']
+ * ```
+ */
 export const WASM_TRAINING_GRADIENT_NAMES: readonly string[] = ['Mean', 'Sum'];
 
 /** Registers the wasm-only gradient replacements; idempotent. */

@@ -70,7 +70,12 @@ const COMPOSED_OF = [
 
 /**
  * Names of the kernels {@link registerWasmTrainingKernels} registers on (or replaces in) the wasm
- * backend.
+ * backend (`initRuntime` does that; `RuntimeInfo.kernels` lists what it did).
+ *
+ * @example
+ * ```ts
+ * const ours = tf.getKernelsForBackend('wasm').filter((k) => WASM_TRAINING_KERNEL_NAMES.includes(k.kernelName));
+ * ```
  */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.name);
 

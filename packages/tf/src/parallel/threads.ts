@@ -4,7 +4,14 @@ import { resolveObjectURL } from 'node:buffer';
 import * as tf from '@tensorflow/tfjs';
 import { TfError, describeError } from '../errors';
 
-/** The most threads XNNPACK can use in tfjs-backend-wasm 4.22 (its emscripten pthread pool). */
+/**
+ * The most threads XNNPACK can use in tfjs-backend-wasm 4.22 (its emscripten pthread pool).
+ *
+ * @example
+ * ```ts
+ * await enableWasmThreads(Math.min(os.availableParallelism(), MAX_WASM_THREADS));
+ * ```
+ */
 export const MAX_WASM_THREADS = 8;
 
 /** What {@link enableWasmThreads} set up. */

@@ -5,7 +5,14 @@ import { parallelError } from './errors';
 import { artifactsOf, workerEntryOf } from './inference_pool';
 import { SharedArena, TfWorker, shardRows } from './worker_host';
 
-/** The losses the parallel trainer can split across shards (compile the model with one of these). */
+/**
+ * The losses the parallel trainer can split across shards (compile the model with one of these).
+ *
+ * @example
+ * ```ts
+ * if (!(PARALLEL_LOSSES as readonly string[]).includes(lossName)) trainOnTheMainThread();
+ * ```
+ */
 export const PARALLEL_LOSSES = [
   'categoricalCrossentropy',
   'binaryCrossentropy',
