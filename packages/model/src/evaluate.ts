@@ -1,7 +1,7 @@
 import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
-import { checkDataset, inputSpecOf } from './internal/data';
+import { checkDataset, inputSpecOf, positiveIntOption } from './internal/data';
 import { EPSILON, forwardBatches } from './internal/forward';
 import type { InputSpec } from './spec';
 
@@ -99,7 +99,7 @@ export function classMetrics(
  * @param ds - the dataset; Uint8 images are scaled by `options.input`
  * @param options - `batchSize`, `input`
  * @returns accuracy, loss, per-class metrics and the confusion matrix as plain JSON
- * @throws {@link ModelError} `INVALID_DATA` when the dataset does not fit the model or labels are out of range
+ * @throws {@link ModelError} `INVALID_DATA` when the dataset does not fit the model or labels are out of range, `INVALID_OPTION` for a bad `batchSize`
  * @example
  * ```ts
  * const { accuracy, confusionMatrix } = await evaluate(model, await loadMnist({ split: 'test' }));
@@ -111,14 +111,7 @@ export async function evaluate(
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
   const input = inputSpecOf(model, options.input);
-  const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new ModelError(
-      'INVALID_OPTION',
-      `batchSize: expected a positive integer, got ${String(batchSize)}`,
-      { data: { path: 'batchSize' } },
-    );
-  }
+  const batchSize = positiveIntOption(options.batchSize, 'batchSize', 256);
   const outShape = model.outputs[0]?.shape ?? [];
   const classes = outShape[outShape.length - 1] ?? 0;
   checkDataset(ds, input, 'dataset', classes);

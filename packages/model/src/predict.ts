@@ -1,7 +1,7 @@
 import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
-import { checkDataset, inputSpecOf } from './internal/data';
+import { checkDataset, inputSpecOf, positiveIntOption } from './internal/data';
 import { forwardBatches } from './internal/forward';
 import type { ModelMeta } from './meta';
 
@@ -63,22 +63,8 @@ export async function predict(
   options: PredictOptions = {},
 ): Promise<Prediction[]> {
   const input = inputSpecOf(model, options.meta?.input);
-  const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new ModelError(
-      'INVALID_OPTION',
-      `batchSize: expected a positive integer, got ${String(batchSize)}`,
-      { data: { path: 'batchSize' } },
-    );
-  }
-  const topK = options.topK ?? 3;
-  if (!Number.isInteger(topK) || topK <= 0) {
-    throw new ModelError(
-      'INVALID_OPTION',
-      `topK: expected a positive integer, got ${String(topK)}`,
-      { data: { path: 'topK' } },
-    );
-  }
+  const batchSize = positiveIntOption(options.batchSize, 'batchSize', 256);
+  const topK = positiveIntOption(options.topK, 'topK', 3);
   const ds: ImageDataset = {
     images: images.images,
     shape: images.shape,

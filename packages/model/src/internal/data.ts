@@ -178,7 +178,7 @@ export function labelBatch(
 }
 
 /**
- * A dataset view of `indices` of `ds` (copies the selected images).
+ * Images `[from, to)` of `ds` as views (subarrays): no pixels are copied.
  *
  * @internal
  */
@@ -190,6 +190,30 @@ export function subset(ds: ImageDataset, from: number, to: number): ImageDataset
     labels: ds.labels.subarray(from, to),
     classNames: ds.classNames,
   };
+}
+
+/**
+ * `value ?? fallback`, checked to be a positive integer (an option such as `batchSize`).
+ *
+ * @throws {@link ModelError} `INVALID_OPTION` naming the option (`data.path`) otherwise
+ * @internal
+ */
+export function positiveIntOption(
+  value: number | undefined,
+  name: string,
+  fallback: number,
+): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v <= 0) {
+    throw new ModelError(
+      'INVALID_OPTION',
+      `${name}: expected a positive integer, got ${String(v)}`,
+      {
+        data: { path: name },
+      },
+    );
+  }
+  return v;
 }
 
 /** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). @internal */
