@@ -64,7 +64,11 @@ export class ModelError extends Error {
     this.data = options.data;
   }
 
-  /** A JSON-friendly view (name, code, message, data, cause message). */
+  /**
+   * A JSON-friendly view of the error.
+   *
+   * @returns name, code, message, data and the cause's message
+   */
   toJSON(): {
     name: string;
     code: ModelErrorCode;
@@ -95,6 +99,7 @@ export class ModelError extends Error {
  *
  * @param value - anything caught
  * @returns true when `value` is a ModelError
+ * @throws never
  * @example
  * ```ts
  * if (isModelError(e) && e.code === 'INTEGRITY') console.error(`tampered file: ${e.data?.path}`);

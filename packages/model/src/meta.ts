@@ -1,10 +1,24 @@
 import { ModelError } from './errors';
 import type { InputSpec, ModelSpec } from './spec';
 
-/** The `format` value of every `mlship.json` this package writes. */
+/**
+ * The `format` value of every `mlship.json` this package writes.
+ *
+ * @example
+ * ```ts
+ * if (json.format !== MODEL_META_FORMAT) throw new Error('not an mlship model directory');
+ * ```
+ */
 export const MODEL_META_FORMAT = 'mlship-model/1';
 
-/** The file name of the metadata inside a model directory. */
+/**
+ * The file name of the metadata inside a model directory.
+ *
+ * @example
+ * ```ts
+ * const meta = JSON.parse(await readFile(path.join(dir, MODEL_META_FILE), 'utf8'));
+ * ```
+ */
 export const MODEL_META_FILE = 'mlship.json';
 
 /** One epoch of training, as {@link train} reports it and `mlship.json` `history` stores it. */

@@ -13,7 +13,14 @@ export type ActivationName =
   | 'softplus'
   | 'swish';
 
-/** The activation names {@link validateSpec} accepts. */
+/**
+ * The activation names {@link validateSpec} accepts.
+ *
+ * @example
+ * ```ts
+ * if (!ACTIVATIONS.includes(name as ActivationName)) throw new Error(`unknown activation ${name}`);
+ * ```
+ */
 export const ACTIVATIONS: readonly ActivationName[] = [
   'linear',
   'relu',
@@ -663,7 +670,8 @@ export function defaultCnnSpec(options: DefaultCnnOptions = {}): ModelSpec {
  * -> flatten -> dense(128, relu) -> dense(10, softmax) on 28x28x1 inputs scaled by 1/255.
  *
  * @param classes - number of classes (default 10)
- * @returns the spec, equal to `defaultCnnSpec({ classes })`
+ * @returns the spec, equal to `defaultCnnSpec({ name: 'model-a', classes })`
+ * @throws {@link ModelError} `INVALID_SPEC` when `classes` is not a positive integer
  * @example
  * ```ts
  * const model = buildModel(modelASpec(), { seed: 1 });
