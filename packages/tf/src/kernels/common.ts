@@ -99,6 +99,32 @@ export function conv2DBackpropInfo(
   );
 }
 
+/**
+ * A stride-1 NHWC convolution by the stock wasm (XNNPACK) Conv2D kernel with explicit padding
+ * `[top, bottom]` x `[left, right]` and `dilations` (a new TensorInfo the caller owns): the
+ * building block of both Conv2DBackprop* kernels.
+ */
+export function stockConv2D(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  padH: [number, number],
+  padW: [number, number],
+  dilations: [number, number],
+): tf.TensorInfo {
+  return runStock(
+    'Conv2D',
+    backend,
+    { x, filter },
+    {
+      strides: [1, 1],
+      pad: [[0, 0], padH, padW, [0, 0]],
+      dataFormat: 'NHWC',
+      dilations,
+    },
+  );
+}
+
 /** [top, bottom, left, right] padding of a computed conv/pool info. */
 export function pads(info: tf.backend_util.Conv2DInfo): [number, number, number, number] {
   const p = info.padInfo;

@@ -4,6 +4,7 @@ import {
   dispose,
   heapF32,
   runStock,
+  stockConv2D,
   transpose,
   type Conv2DBackpropAttrs,
   type WasmKernelArgs,
@@ -58,22 +59,7 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs)
     right = Math.max(right, 0);
   }
 
-  const dwT = runStock(
-    'Conv2D',
-    backend,
-    { x: xT, filter: dyT },
-    {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [top, bottom],
-        [left, right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [sH, sW],
-    },
-  );
+  const dwT = stockConv2D(backend, xT, dyT, [top, bottom], [left, right], [sH, sW]);
   dispose(backend, xT, dyT);
   // [ci, fH, fW, co] -> [fH, fW, ci, co]
   const dw = transpose(backend, dwT, [1, 2, 0, 3]);

@@ -4,6 +4,7 @@ import {
   dispose,
   heapF32,
   runStock,
+  stockConv2D,
   transpose,
   type Conv2DBackpropAttrs,
   type WasmKernelArgs,
@@ -94,22 +95,7 @@ export function conv2DBackpropInput(
     }
   }
 
-  const dx = runStock(
-    'Conv2D',
-    backend,
-    { x: dyIn, filter: flipped },
-    {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [padT, padB],
-        [padL, padR],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-    },
-  );
+  const dx = stockConv2D(backend, dyIn, flipped, [padT, padB], [padL, padR], [1, 1]);
   dispose(backend, flipped);
   if (dyIn !== dy) dispose(backend, dyIn);
   if (channelsLast) return dx;
