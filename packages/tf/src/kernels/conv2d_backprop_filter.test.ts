@@ -1,19 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoWasmLeak, initBackends, maxErr, on, runKernelOn, seeded } from './test_utils';
+import {
+  CONV_CASES,
+  CONV_TOL,
+  convBound,
+  expectNoWasmLeak,
+  initBackends,
+  maxErr,
+  on,
+  runKernelOn,
+  seeded,
+  type ConvCase,
+} from './test_utils';
 
-type Pad = 'same' | 'valid' | number[][];
-// x shape (NHWC), filter [fH, fW, outChannels], strides, pad
-const cases: [number[], [number, number, number], number | [number, number], Pad][] = [
-  [[1, 5, 5, 1], [3, 3, 1], 1, 'same'],
-  [[2, 7, 6, 3], [3, 2, 4], 2, 'same'],
-  [[2, 7, 7, 3], [3, 3, 2], 2, 'valid'],
-  [[2, 8, 8, 2], [3, 3, 2], 2, 'valid'], // the last input row/col is never read: cropped
-  [[3, 9, 8, 4], [5, 3, 6], 1, 'valid'],
-  [[2, 6, 6, 3], [1, 1, 5], 2, 'same'],
-  [[1, 10, 9, 2], [4, 4, 3], 2, 'same'],
-  [[2, 9, 7, 3], [3, 3, 4], [1, 2], 'same'],
-  [[4, 12, 12, 8], [3, 3, 16], 1, 'same'],
+// The shared geometries (the 4th: the last input row/col is never read, so x is cropped), then
+// this kernel's own routes.
+const cases: ConvCase[] = [
+  ...CONV_CASES,
   // Thin patches (fH*fW*inChannels small next to outChannels): the im2col route.
   [[2, 9, 8, 1], [3, 3, 32], 1, 'valid'],
   [[2, 7, 6, 1], [3, 3, 24], 2, 'same'],
@@ -33,11 +36,8 @@ const cases: [number[], [number, number, number], number | [number, number], Pad
   ],
 ];
 
-const TOL = 'max|wasm - cpu| <= 1e-4 * max|cpu| + 1e-5';
-
-function bound(scale: number): number {
-  return 1e-4 * scale + 1e-5;
-}
+const TOL = CONV_TOL;
+const bound = convBound;
 
 describe('Conv2DBackpropFilter on wasm', () => {
   beforeAll(initBackends);

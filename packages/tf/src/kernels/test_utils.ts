@@ -88,3 +88,32 @@ export function expectNoWasmLeak(run: () => void): void {
   expect(tf.memory().numBytes).toBe(before.numBytes);
   expect(wasmDataIds()).toBe(before.ids);
 }
+
+/** A forward 2-D convolution: x shape (NHWC), filter [fH, fW, outChannels], strides, pad. */
+export type ConvCase = [
+  number[],
+  [number, number, number],
+  number | [number, number],
+  'same' | 'valid' | number[][],
+];
+
+/** Forward convolutions both Conv2DBackprop* kernels are checked on (each test adds its own). */
+export const CONV_CASES: readonly ConvCase[] = [
+  [[1, 5, 5, 1], [3, 3, 1], 1, 'same'],
+  [[2, 7, 6, 3], [3, 2, 4], 2, 'same'],
+  [[2, 7, 7, 3], [3, 3, 2], 2, 'valid'],
+  [[2, 8, 8, 2], [3, 3, 2], 2, 'valid'], // stride leaves the last input row/col out
+  [[3, 9, 8, 4], [5, 3, 6], 1, 'valid'],
+  [[2, 6, 6, 3], [1, 1, 5], 2, 'same'],
+  [[1, 10, 9, 2], [4, 4, 3], 2, 'same'],
+  [[2, 9, 7, 3], [3, 3, 4], [1, 2], 'same'],
+  [[4, 12, 12, 8], [3, 3, 16], 1, 'same'],
+];
+
+/** The tolerance of the Conv2DBackprop* tests, as test names state it ... */
+export const CONV_TOL = 'max|wasm - cpu| <= 1e-4 * max|cpu| + 1e-5';
+
+/** ... and as a bound on max|wasm - cpu| given max|cpu|. */
+export function convBound(scale: number): number {
+  return 1e-4 * scale + 1e-5;
+}
