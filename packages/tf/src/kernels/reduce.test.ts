@@ -26,31 +26,24 @@ const bound = (scale: number) => 1e-6 * scale + 1e-7;
 describe('Sum and Mean on wasm', () => {
   beforeAll(initBackends);
 
-  it.each(cases)(`Sum x %j axis %j keepDims %s: ${TOL}`, async (shape, axis, keepDims) => {
-    const v = seeded(
-      shape.reduce((a, b) => a * b, 1),
-      41,
-    );
-    const f = () => tf.sum(tf.tensor(v, shape), axis, keepDims);
-    const [ref] = await on('cpu', f);
-    const [got] = await on('wasm', f);
-    expect(got!.shape).toEqual(ref!.shape);
-    const { err, scale } = maxErr(got!.values, ref!.values);
-    expect(err).toBeLessThanOrEqual(bound(scale));
-  });
-
-  it.each(cases)(`Mean x %j axis %j keepDims %s: ${TOL}`, async (shape, axis, keepDims) => {
-    const v = seeded(
-      shape.reduce((a, b) => a * b, 1),
-      42,
-    );
-    const f = () => tf.mean(tf.tensor(v, shape), axis, keepDims);
-    const [ref] = await on('cpu', f);
-    const [got] = await on('wasm', f);
-    expect(got!.shape).toEqual(ref!.shape);
-    const { err, scale } = maxErr(got!.values, ref!.values);
-    expect(err).toBeLessThanOrEqual(bound(scale));
-  });
+  const ops = [
+    ['Sum', tf.sum, 41],
+    ['Mean', tf.mean, 42],
+  ] as const;
+  for (const [name, op, seed] of ops) {
+    it.each(cases)(`${name} x %j axis %j keepDims %s: ${TOL}`, async (shape, axis, keepDims) => {
+      const v = seeded(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      );
+      const f = () => op(tf.tensor(v, shape), axis, keepDims);
+      const [ref] = await on('cpu', f);
+      const [got] = await on('wasm', f);
+      expect(got!.shape).toEqual(ref!.shape);
+      const { err, scale } = maxErr(got!.values, ref!.values);
+      expect(err).toBeLessThanOrEqual(bound(scale));
+    });
+  }
 
   it('int32 Sum over leading axes stays int32 and exact (stock kernel)', async () => {
     const f = () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0);
