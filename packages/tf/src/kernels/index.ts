@@ -89,8 +89,17 @@ for (const { kernelFunc } of KERNELS)
  * the gradients of Mean and Sum ({@link WASM_TRAINING_GRADIENT_NAMES}): on other backends they run
  * the stock gradient functions.
  *
+ * `initRuntime` calls it on wasm; call it yourself only if you set up the wasm backend without
+ * `initRuntime` (e.g. `tf.setBackend('wasm')` directly).
+ *
  * @returns the names of the kernels registered or replaced (all of them, also on a repeated call).
- * @internal
+ * @throws Error when `@tensorflow/tfjs-backend-wasm` has not been imported yet.
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * await tf.setBackend('wasm');
+ * registerWasmTrainingKernels(); // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', ...]
+ * ```
  */
 export function registerWasmTrainingKernels(): string[] {
   if (stockKernelConfig('Conv2D') == null) {

@@ -1,6 +1,6 @@
 // Measures training throughput of "model A" (conv32-pool-conv64-pool-dense128-dense10, Adam,
 // batch 64, 28x28x1 random data) on the wasm backend, and where one step's time goes by kernel.
-//   npx tsx scripts/profile-train.ts [--stock=Name,Name|all] [--steps=N] [--model=b] [--fit-kernels]
+//   npx tsx bench/profile-train.ts [--stock=Name,Name|all] [--steps=N] [--model=b] [--fit-kernels]
 // --stock keeps the stock wasm kernel for the listed names (to measure each replacement's effect);
 // Conv2DBackpropFilter cannot be kept stock: wasm has none.
 // Times are CPU time of this process (process.cpuUsage), which, unlike wall time, stays meaningful

@@ -1,10 +1,14 @@
 // Throughput of "model A" (conv32-pool-conv64-pool-dense128-dense10, Adam, 28x28x1) on the wasm
 // backend: one thread vs the parallel paths. Not part of the package build; run from packages/tf:
-//   npx tsx src/parallel/bench/model-a.ts threads 2   # XNNPACK threads (1 = single-threaded)
-//   npx tsx src/parallel/bench/model-a.ts workers 2   # worker pool / main + (n-1) worker trainer
+//   npx tsx bench/parallel-model-a.ts threads 2   # XNNPACK threads (1 = single-threaded)
+//   npx tsx bench/parallel-model-a.ts workers 2   # worker pool / main + (n-1) worker trainer
 // Prints one JSON line with images/s medians (inference batch 256, training batch 64).
-import { tf, initRuntime } from '../../index';
-import { createInferencePool, createParallelTrainer, enableWasmThreads } from '../index';
+import { tf, initRuntime } from '../src/index';
+import {
+  createInferencePool,
+  createParallelTrainer,
+  enableWasmThreads,
+} from '../src/parallel/index';
 
 const mode = process.argv[2] ?? 'threads';
 const n = Number(process.argv[3] ?? 2);

@@ -1,10 +1,10 @@
 // Interleaved A/B/C timing of model A training steps (batch 64), so that background load hits all
 // variants alike: A = model.trainOnBatch (one thread), B = ParallelTrainer with 0 workers (the
 // trainer's own overhead), C = ParallelTrainer main + 1 worker, D = C with `balance: true`. Run from packages/tf:
-//   npx tsx src/parallel/bench/interleaved.ts [rounds]
+//   npx tsx bench/parallel-interleaved.ts [rounds]
 import os from 'node:os';
-import { tf, initRuntime } from '../../index';
-import { createParallelTrainer } from '../index';
+import { tf, initRuntime } from '../src/index';
+import { createParallelTrainer } from '../src/parallel/index';
 
 const rounds = Number(process.argv[2] ?? 5);
 await initRuntime({ backend: 'wasm' });
