@@ -3,10 +3,10 @@
  * first 10,000 MNIST training images, report test accuracy on the 10,000 MNIST test images, and
  * save the model directory (model.json + per-layer weights + mlship.json).
  *
- *   pnpm --filter @mlship/example-train-mnist start [-- --epochs 5 --count 10000 --backend wasm --out /tmp/cnn-v1]
+ *   pnpm --filter @mlship/example-train-mnist start [-- --epochs 5 --count 10000 --backend wasm --workers 1 --out /tmp/cnn-v1]
  *
  * Flags override environment variables (EPOCHS, COUNT, TEST_COUNT, BATCH_SIZE, LEARNING_RATE, SEED,
- * MLSHIP_BACKEND, OUT_DIR), which override the built-in defaults.
+ * MLSHIP_BACKEND, WORKERS, OUT_DIR), which override the built-in defaults.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,10 @@ import type { Evaluation } from '@mlship/model';
 import { initRuntime } from '@mlship/tf';
 import type { BackendRequest } from '@mlship/tf';
 
+// Measured on a 2-core machine (README): main thread + 1 worker trains this model faster than one
+// thread and reaches the same accuracy. `auto` = cores - 1 workers, 0 on a 1-core machine.
+const DEFAULT_WORKERS: string = 'auto';
+
 // pnpm 10 forwards a literal `--` to the script (`pnpm start -- --epochs 1`); accept it.
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     schedule: { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
+    workers: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -52,6 +57,8 @@ if (values.help) {
   --schedule S      cosine | constant learning rate over the epochs (env SCHEDULE, default cosine)
   --seed N          seed of weights and shuffling (env SEED, default 1)
   --backend B       auto | wasm | cpu | tensorflow (env MLSHIP_BACKEND, default auto)
+  --workers N       worker threads training beside the main thread, or auto = cores - 1
+                    (env WORKERS, default ${DEFAULT_WORKERS})
   --out DIR         model directory to write (env OUT_DIR, default <os tmpdir>/mlship/models/cnn-v1)`);
   process.exit(0);
 }
@@ -90,6 +97,12 @@ const outDir = path.resolve(
   values.out ?? env['OUT_DIR'] ?? path.join(os.tmpdir(), 'mlship', 'models', 'cnn-v1'),
 );
 const backend = (values.backend ?? env['MLSHIP_BACKEND']) as BackendRequest | undefined;
+const workersRaw = values.workers ?? env['WORKERS'] ?? DEFAULT_WORKERS;
+const workers: number | 'auto' = workersRaw === 'auto' ? 'auto' : Number(workersRaw);
+if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 0))
+  throw new Error(
+    `--workers: expected auto or an integer >= 0, got ${JSON.stringify(values.workers ?? env['WORKERS'])}`,
+  );
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -112,7 +125,15 @@ async function main(): Promise<void> {
     `training: ${epochs} epochs, batch ${batchSize}, adam lr ${learningRate} (${scheduleName} schedule), seed ${seed}`,
   );
 
+  const cores = os.availableParallelism();
+  console.log(
+    workers === 'auto'
+      ? `workers: auto = ${Math.max(0, cores - 1)} beside the main thread (${cores} cores)`
+      : `workers: ${workers} beside the main thread (${cores} cores)`,
+  );
+
   const result = await train(model, trainSet, {
+    workers,
     epochs,
     batchSize,
     learningRate,
@@ -133,6 +154,12 @@ async function main(): Promise<void> {
       );
     },
   });
+
+  if (result.parallel !== null)
+    console.log(
+      `parallel: main thread + ${result.parallel.workers} worker(s), started in ${(result.parallel.startupMs / 1000).toFixed(1)} s`,
+    );
+  else console.log('parallel: off, every step on the main thread');
 
   const evaluation: Evaluation = await evaluate(model, testSet, { input: spec.input });
   const worst = [...evaluation.perClass].sort((a, b) => a.f1 - b.f1)[0];

@@ -32,6 +32,7 @@ export type {
   TrainOptions,
   TrainingParams,
   TrainResult,
+  ParallelInfo,
 } from './train';
 export { evaluate, classMetrics } from './evaluate';
 export type { ClassMetrics, Evaluation, EvaluateOptions } from './evaluate';

@@ -1,4 +1,5 @@
 import type { ImageDataset } from '@mlship/data';
+import type { ParallelTrainer } from '@mlship/tf';
 import { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import {
@@ -11,6 +12,14 @@ import {
   subset,
 } from './internal/data';
 import { EPSILON, forwardBatches } from './internal/forward';
+import {
+  ABORTED,
+  SharedBatch,
+  checkParallelModel,
+  lendOptimizer,
+  resolveWorkers,
+  startTrainer,
+} from './internal/parallel';
 import type { DatasetRef, EpochStats } from './meta';
 import type { ModelMetaInput } from './model-dir';
 import { datasetRefs, saveModelDir } from './model-dir';
@@ -108,6 +117,27 @@ export interface TrainOptions {
   };
   /** Clock in milliseconds (default `performance.now`). */
   now?: () => number;
+  /**
+   * Worker threads for data-parallel training steps (default 0: every step on the calling thread).
+   * With N > 0 each batch is split between the calling thread and N workers (`createParallelTrainer`
+   * of @mlship/tf): each computes the gradient of its shard, the calling thread averages them and
+   * applies them with train's optimizer, so a step equals the single-threaded one up to float
+   * rounding (BatchNormalization normalises each shard with its own statistics). `'auto'` = available
+   * parallelism - 1 (0 on a 1-core machine). The workers start once per call (about 0.5-1 s, again
+   * only when the set of trainable weights changes between epochs) and are terminated when train
+   * returns or throws. Pays only with idle cores: each step waits for its slowest thread.
+   */
+  workers?: number | 'auto';
+}
+
+/** How a run used worker threads ({@link TrainResult.parallel}). */
+export interface ParallelInfo {
+  /** Worker threads besides the calling thread. */
+  workers: number;
+  /** Milliseconds until the workers were ready, summed over every start. */
+  startupMs: number;
+  /** How often the workers were started: 1, plus one per change of the trainable weights between epochs. */
+  starts: number;
 }
 
 /** The parameters of a run, for `mlship.json` `training`. */
@@ -139,6 +169,8 @@ export interface TrainResult {
   bestEpoch: number | null;
   /** Parameters of the run (JSON), for `mlship.json` `training`. */
   params: TrainingParams;
+  /** Worker threads used, or null when every step ran on the calling thread (`workers` 0). */
+  parallel: ParallelInfo | null;
 }
 
 const OPTIMIZERS: readonly OptimizerName[] = [
@@ -193,19 +225,31 @@ function disposeOptimizer(optimizer: tf.Optimizer): void {
   if (c !== undefined && !c.isDisposed) c.dispose();
 }
 
+/** Whether every value of `vars` is finite (one summed scalar: NaN and infinities survive a sum). */
+function finiteWeights(vars: readonly tf.Variable[]): boolean {
+  const total = tf.tidy(() => tf.addN(vars.map((v) => tf.sum(v))));
+  try {
+    return Number.isFinite(total.dataSync()[0]);
+  } finally {
+    total.dispose();
+  }
+}
+
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Trains a classifier on an {@link ImageDataset} with a custom loop (`optimizer.minimize` per batch):
  * seeded shuffling, batch-by-batch input scaling (Uint8 images are never materialised as floats),
  * validation, early stopping, learning-rate schedules, progress events, prompt cancellation and
- * atomic per-epoch checkpoints. Tensor memory stays flat across epochs.
+ * atomic per-epoch checkpoints. Tensor memory stays flat across epochs. With `workers` > 0 the
+ * steps run data-parallel on worker threads (see {@link TrainOptions.workers}).
  *
  * @param model - the model (trained in place; only its trainable layers change)
  * @param data - the training set; its labels index the model's outputs
  * @param options - see {@link TrainOptions}
  * @returns per-epoch history, whether it stopped early, and the run's parameters
- * @throws {@link ModelError} `INVALID_OPTION` for bad options, `INVALID_DATA` when data does not fit the
+ * @throws {@link ModelError} `INVALID_OPTION` for bad options (also: `workers` > 0 for a model with
+ *   several outputs or non-float32 weights, or workers that fail to start), `INVALID_DATA` when data does not fit the
  *   model, `TRAINING_ABORTED` when `signal` aborts (`data.history`: completed epochs), `TRAINING_DIVERGED`
  *   when the loss becomes NaN/infinite, `SAVE_FAILED` when a checkpoint cannot be written
  * @example
@@ -249,10 +293,12 @@ export async function train(
   if (typeof split !== 'number' || !(split >= 0 && split < 1))
     throw optionError('validationSplit', 'a number in [0, 1)', split);
   const now = options.now ?? (() => performance.now());
+  const workers = resolveWorkers(options.workers);
 
   const input = inputSpecOf(model, options.input);
   const outShape = model.outputs[0]?.shape ?? [];
   const classes = outShape[outShape.length - 1] ?? 0;
+  if (workers > 0) checkParallelModel(model, workers);
   checkDataset(data, input, 'data', classes);
   if (data.classNames.length !== classes) {
     throw new ModelError(
@@ -328,6 +374,7 @@ export async function train(
     validationCount: valSet?.shape[0] ?? 0,
   };
   if (optimizerName === 'momentum') params['momentum'] = momentum;
+  if (workers > 0) params['workers'] = workers;
 
   const history: EpochStats[] = [];
   const random = seededRandom(seed);
@@ -348,17 +395,77 @@ export async function train(
       },
     );
 
+  // One optimizer step on the calling thread; resolves to the batch's loss and correct count.
+  const singleStep = async (
+    order: Int32Array | null,
+    start: number,
+    count: number,
+    labels: Int32Array,
+  ): Promise<[number, number]> => {
+    const [loss, correct] = tf.tidy(() => {
+      const x = imageBatch(trainSet, order, start, count, input);
+      const y = tf.tensor1d(labels, 'int32');
+      let hits: tf.Tensor | undefined;
+      const cost = optimizer.minimize(
+        () => {
+          const probs = model.apply(x, { training: true }) as tf.Tensor2D;
+          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')));
+          // Cross-entropy as -log(p[label] + eps): unlike clipping, a NaN probability stays NaN,
+          // so divergence is detected instead of being clipped into a finite loss.
+          const pLabel = tf.sum(tf.mul(tf.oneHot(y, classes), probs), -1);
+          return tf.neg(tf.mean(tf.log(tf.add(pLabel, EPSILON)))) as tf.Scalar;
+        },
+        true,
+        vars,
+      )!;
+      return [cost, hits!] as const;
+    });
+    try {
+      return [(await loss.data())[0]!, (await correct.data())[0]!];
+    } finally {
+      loss.dispose();
+      correct.dispose();
+    }
+  };
+
+  let trainer: ParallelTrainer | undefined;
+  // Layer flags the running trainer's replicas were built with (a frozen BatchNormalization without
+  // trainable weights changes mode without changing the trainable weights).
+  const layerFlags = (): string => model.layers.map((l) => (l.trainable ? 1 : 0)).join('');
+  let trainerFlags = '';
+  const parallel: ParallelInfo | null = workers > 0 ? { workers, startupMs: 0, starts: 0 } : null;
+  const lent = workers > 0 ? lendOptimizer(model) : undefined;
+  const shared = workers > 0 ? new SharedBatch(trainSet, batchSize, classes) : undefined;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       // Re-read per epoch: onEpochEnd may freeze/unfreeze layers (gradual unfreezing). tfjs
       // optimizers key their slots by position in the variable list, so a new list needs a new optimizer.
       if (epoch > 1) {
         const next = trainableVariables();
-        if (next.length !== vars.length || next.some((v, i) => v !== vars[i])) {
+        const changed = next.length !== vars.length || next.some((v, i) => v !== vars[i]);
+        // The parallel trainer fixes which weights are trainable, and its replicas' layer flags,
+        // when it starts; a change needs a new one.
+        if (trainer !== undefined && (changed || layerFlags() !== trainerFlags)) {
+          const old = trainer;
+          trainer = undefined;
+          await old.dispose();
+        }
+        if (changed) {
           disposeOptimizer(optimizer);
           optimizer = makeOptimizer(optimizerName, lr0, momentum);
         }
         vars = next;
+      }
+      if (parallel !== null && trainer === undefined) {
+        if (options.signal?.aborted) throw aborted(epoch, 1);
+        lent!.set(optimizer);
+        trainerFlags = layerFlags();
+        const t0 = now();
+        const started = await startTrainer(model, workers, options.signal);
+        if (started === ABORTED) throw aborted(epoch, 1);
+        trainer = started;
+        parallel.startupMs += Math.round(now() - t0);
+        parallel.starts += 1;
       }
       const lr = learningRateAt(schedule, epoch, lr0, epochs);
       setLearningRate(optimizer, lr);
@@ -375,28 +482,17 @@ export async function train(
         const count = Math.min(batchSize, n - start);
         const t0 = now();
         const labels = labelBatch(trainSet, order, start, count);
-        const [loss, correct] = tf.tidy(() => {
-          const x = imageBatch(trainSet, order, start, count, input);
-          const y = tf.tensor1d(labels, 'int32');
-          let hits: tf.Tensor | undefined;
-          const cost = optimizer.minimize(
-            () => {
-              const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')));
-              // Cross-entropy as -log(p[label] + eps): unlike clipping, a NaN probability stays NaN,
-              // so divergence is detected instead of being clipped into a finite loss.
-              const pLabel = tf.sum(tf.mul(tf.oneHot(y, classes), probs), -1);
-              return tf.neg(tf.mean(tf.log(tf.add(pLabel, EPSILON)))) as tf.Scalar;
-            },
-            true,
-            vars,
-          )!;
-          return [cost, hits!] as const;
-        });
-        const lossValue = (await loss.data())[0]!;
-        const correctValue = (await correct.data())[0]!;
-        loss.dispose();
-        correct.dispose();
+        let lossValue: number;
+        let correctValue: number;
+        if (trainer !== undefined) {
+          const r = await shared!.step(trainer, order, start, count, labels, input);
+          // The trainer's cross-entropy clips probabilities to [1e-7, 1 - 1e-7], so a NaN model
+          // reports a finite loss (16.118); a NaN or infinite weight after the step means the loss was not finite.
+          lossValue = finiteWeights(vars) ? r.loss : Number.NaN;
+          correctValue = Math.round(r.accuracy * count);
+        } else {
+          [lossValue, correctValue] = await singleStep(order, start, count, labels);
+        }
         stepMs += now() - t0;
         if (!Number.isFinite(lossValue)) {
           throw new ModelError(
@@ -495,9 +591,19 @@ export async function train(
     }
   } finally {
     if (best?.weights) tf.dispose(best.weights);
+    // Workers first: the trainer applies gradients with the optimizer disposed below.
+    if (trainer !== undefined) await trainer.dispose();
+    lent?.restore();
     disposeOptimizer(optimizer);
   }
-  return { history, stoppedEarly, finalWeightsEpoch, bestEpoch: best?.epoch ?? null, params };
+  return {
+    history,
+    stoppedEarly,
+    finalWeightsEpoch,
+    bestEpoch: best?.epoch ?? null,
+    params,
+    parallel,
+  };
 }
 
 async function lossAndAccuracy(

@@ -1,0 +1,301 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { initRuntime, tf } from '@mlship/tf';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildModel, freeze, unfreeze } from './build';
+import { isModelError } from './errors';
+import { resolveWorkers } from './internal/parallel';
+import { halvesDataset, tinySpec } from './internal/testing';
+import type { TrainOptions, TrainProgress, TrainResult } from './train';
+import { train } from './train';
+
+const spec = tinySpec();
+const data = halvesDataset(64, 1);
+
+// Every worker thread this process starts, until it exits.
+const live = new Set<Worker>();
+let created = 0;
+const track = (w: Worker): void => {
+  created += 1;
+  live.add(w);
+  w.once('exit', () => live.delete(w));
+};
+beforeAll(async () => {
+  await initRuntime();
+  process.on('worker', track);
+});
+afterAll(() => {
+  process.off('worker', track);
+});
+
+const weights = (model: tf.LayersModel): Float32Array[] =>
+  model.getWeights().map((w) => w.dataSync() as Float32Array);
+
+function maxDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  expect(a.map((w) => w.length)).toEqual(b.map((w) => w.length));
+  let max = 0;
+  a.forEach((w, i) => w.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i]![j]!)))));
+  return max;
+}
+
+const noWorkersLeft = (): Promise<void> =>
+  vi.waitFor(() => expect(live.size).toBe(0), { timeout: 10_000, interval: 20 });
+
+describe('train with workers', () => {
+  it('takes the same SGD steps as the single-threaded loop, follows the schedule, and leaves no tensors or workers', async () => {
+    const run = async (
+      workers: number,
+    ): Promise<{
+      result: TrainResult;
+      final: Float32Array[];
+      epochWeights: Float32Array[][];
+      progress: TrainProgress[];
+      tensors: number[];
+    }> => {
+      const before = tf.memory().numTensors;
+      const model = buildModel(spec, { seed: 3 });
+      const epochWeights: Float32Array[][] = [weights(model)];
+      const progress: TrainProgress[] = [];
+      const tensors: number[] = [];
+      const result = await train(model, data, {
+        workers,
+        optimizer: 'sgd',
+        learningRate: 0.1,
+        // epoch 3 has learning rate 0: its steps must leave the weights alone
+        schedule: (epoch) => (epoch === 3 ? 0 : 0.1 / epoch),
+        epochs: 3,
+        batchSize: 8,
+        progressEvery: 4,
+        seed: 7,
+        input: spec.input,
+        validationData: halvesDataset(16, 9),
+        onProgress: (p) => progress.push(p),
+        onEpochEnd: () => {
+          epochWeights.push(weights(model));
+          tensors.push(tf.memory().numTensors);
+        },
+      });
+      const final = weights(model);
+      // train hands the model back uncompiled, as it came
+      expect((model as unknown as { optimizer?: unknown }).optimizer).toBeUndefined();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      return { result, final, epochWeights, progress, tensors };
+    };
+    const single = await run(0);
+    const parallel = await run(1);
+    await noWorkersLeft();
+
+    expect(maxDiff(parallel.final, single.final)).toBeLessThan(1e-5);
+    const [w0, w1, w2, w3] = parallel.epochWeights;
+    expect(maxDiff(w1!, w0!)).toBeGreaterThan(1e-3);
+    expect(maxDiff(w2!, w1!)).toBeGreaterThan(1e-3);
+    expect(maxDiff(w3!, w2!)).toBe(0); // learning rate 0 reached the trainer's optimizer
+    expect(parallel.result.history.map((h) => h.learningRate)).toEqual([0.1, 0.05, 0]);
+    parallel.result.history.forEach((h, i) => {
+      const s = single.result.history[i]!;
+      expect(h.loss).toBeCloseTo(s.loss, 5);
+      expect(h.accuracy).toBeCloseTo(s.accuracy, 1);
+      expect(h.valLoss).toBeCloseTo(s.valLoss!, 5);
+      expect(h.valAccuracy).toBeCloseTo(s.valAccuracy!, 1);
+      expect(h.imagesPerSec).toBeGreaterThan(0);
+    });
+    expect(parallel.progress.map((p) => [p.epoch, p.batch, p.images])).toEqual(
+      single.progress.map((p) => [p.epoch, p.batch, p.images]),
+    );
+    expect(parallel.result.parallel).toEqual({
+      workers: 1,
+      starts: 1,
+      startupMs: expect.any(Number),
+    });
+    expect(single.result.parallel).toBeNull();
+    expect(parallel.result.params).toMatchObject({ workers: 1, optimizer: 'sgd' });
+    expect(single.result.params).not.toHaveProperty('workers');
+    // tensor count flat from epoch to epoch
+    expect(new Set(parallel.tensors).size).toBe(1);
+  });
+
+  it('keeps frozen layers unchanged and restarts the workers when layers are unfrozen between epochs', async () => {
+    const run = async (
+      workers: number,
+    ): Promise<{ result: TrainResult; convs: Float32Array[]; heads: Float32Array[] }> => {
+      const model = buildModel(spec, { seed: 1 });
+      freeze(model, 'features');
+      const conv = (): Float32Array =>
+        model.getLayer('features_conv1').getWeights()[0]!.dataSync() as Float32Array;
+      const head = (): Float32Array =>
+        model.getLayer('head_output').getWeights()[0]!.dataSync() as Float32Array;
+      const convs = [conv()];
+      const heads = [head()];
+      const result = await train(model, data, {
+        workers,
+        optimizer: 'momentum',
+        learningRate: 0.05,
+        epochs: 3,
+        batchSize: 16,
+        input: spec.input,
+        onEpochEnd: (s) => {
+          convs.push(conv());
+          heads.push(head());
+          if (s.epoch === 1) unfreeze(model, 'features');
+          if (s.epoch === 2) freeze(model, 'head');
+        },
+      });
+      model.dispose();
+      return { result, convs, heads };
+    };
+    const single = await run(0);
+    const parallel = await run(1);
+    await noWorkersLeft();
+    const [c0, c1, c2, c3] = parallel.convs;
+    const [h0, h1, h2, h3] = parallel.heads;
+    expect(maxDiff([c1!], [c0!])).toBe(0); // epoch 1: features frozen
+    expect(maxDiff([h1!], [h0!])).toBeGreaterThan(0);
+    expect(maxDiff([c2!], [c1!])).toBeGreaterThan(0); // epoch 2: everything trains
+    expect(maxDiff([h3!], [h2!])).toBe(0); // epoch 3: head frozen
+    expect(maxDiff([c3!], [c2!])).toBeGreaterThan(0);
+    expect(parallel.result.parallel).toMatchObject({ workers: 1, starts: 3 });
+    expect(maxDiff(parallel.convs, single.convs)).toBeLessThan(1e-5);
+    expect(maxDiff(parallel.heads, single.heads)).toBeLessThan(1e-5);
+  });
+
+  it('stops before the next batch when aborted and terminates its workers', async () => {
+    const model = buildModel(spec, { seed: 1 });
+    const controller = new AbortController();
+    let batchesAfterAbort = 0;
+    const error = await train(model, data, {
+      workers: 1,
+      epochs: 3,
+      batchSize: 8,
+      progressEvery: 1,
+      input: spec.input,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (controller.signal.aborted) batchesAfterAbort += 1;
+        if (p.epoch === 1 && p.batch === 3) controller.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(isModelError(error) && error.code).toBe('TRAINING_ABORTED');
+    expect((error as Error).message).toMatch(
+      /^training aborted in epoch 1 before batch 4; 0 epoch/,
+    );
+    expect(batchesAfterAbort).toBe(0);
+    expect(live.size).toBe(0); // terminated before train rejected
+    model.dispose();
+  });
+
+  it('gives up promptly when aborted while its workers are still starting', async () => {
+    const model = buildModel(spec, { seed: 1 });
+    const createdBefore = created;
+    const started = performance.now();
+    await expect(
+      train(model, data, {
+        workers: 1,
+        epochs: 1,
+        input: spec.input,
+        signal: AbortSignal.timeout(5),
+      }),
+    ).rejects.toMatchObject({
+      code: 'TRAINING_ABORTED',
+      message: expect.stringMatching(/^training aborted in epoch 1 before batch 1;/),
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // the worker that was starting is terminated once it is up
+    await vi.waitFor(
+      () => {
+        expect(created).toBeGreaterThan(createdBefore);
+        expect(live.size).toBe(0);
+      },
+      { timeout: 15_000, interval: 20 },
+    );
+    model.dispose();
+  });
+
+  it('stops with TRAINING_DIVERGED when the loss stops being finite', async () => {
+    const linear = {
+      ...spec,
+      layers: [
+        { type: 'flatten' as const },
+        { type: 'dense' as const, units: 2, activation: 'softmax' as const },
+      ],
+    };
+    const model = buildModel(linear, { seed: 1 });
+    // one NaN pixel (a corrupt Float32 dataset) poisons the loss of its batch
+    const poisoned = {
+      ...data,
+      images: Float32Array.from(data.images, (v, i) => (i === 5 ? Number.NaN : v / 255)),
+    };
+    await expect(
+      train(model, poisoned, { workers: 1, epochs: 2, batchSize: 8, input: spec.input }),
+    ).rejects.toMatchObject({
+      code: 'TRAINING_DIVERGED',
+      message: expect.stringMatching(/^loss: expected a finite number, got NaN in epoch 1, /),
+    });
+    await noWorkersLeft();
+    model.dispose();
+  });
+
+  it('lets a program that aborts parallel training exit on its own', async () => {
+    const script = fileURLToPath(new URL('../test/fixtures/abort-parallel.ts', import.meta.url));
+    const root = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 30_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect({ code, out: out.trim() }).toEqual({ code: 0, out: 'TRAINING_ABORTED' });
+  });
+
+  it.each<[TrainOptions['workers'], RegExp]>([
+    [-1, /^workers: expected 'auto' or an integer in \[0, 64\], got -1$/],
+    [1.5, /^workers: expected 'auto' or an integer in \[0, 64\], got 1\.5$/],
+    ['all' as never, /^workers: expected 'auto' or an integer in \[0, 64\], got "all"$/],
+  ])('rejects workers %o with INVALID_OPTION', async (workers, message) => {
+    const model = buildModel(spec);
+    await expect(train(model, data, { workers })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(message),
+    });
+    model.dispose();
+  });
+
+  it('rejects a model with several outputs, naming it', async () => {
+    const input = tf.input({ shape: [8, 8, 1] });
+    const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
+    const a = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(flat) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(flat) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: [a, b], name: 'two_heads' });
+    await expect(train(model, data, { workers: 1, input: spec.input })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(
+        /^workers: expected 0 for model two_heads with 2 outputs \(the parallel trainer supports single-output models only\), got 1$/,
+      ),
+    });
+    expect(live.size).toBe(0);
+    model.dispose();
+  });
+
+  it.each([
+    ['auto', 1, 0],
+    ['auto', 2, 1],
+    ['auto', 8, 7],
+    [undefined, 8, 0],
+    [3, 2, 3],
+  ] as const)('resolves workers %o on %i cores to %i', (workers, cores, expected) => {
+    expect(resolveWorkers(workers, cores)).toBe(expected);
+  });
+});
