@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -6,6 +8,7 @@ import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildModel, freeze, unfreeze } from './build';
 import { isModelError } from './errors';
+import { readModelMeta } from './model-dir';
 import { resolveWorkers } from './internal/parallel';
 import { halvesDataset, tinySpec } from './internal/testing';
 import type { TrainOptions, TrainProgress, TrainResult } from './train';
@@ -159,6 +162,41 @@ describe('train with workers', () => {
     expect(parallel.result.parallel).toMatchObject({ workers: 1, starts: 3 });
     expect(maxDiff(parallel.convs, single.convs)).toBeLessThan(1e-5);
     expect(maxDiff(parallel.heads, single.heads)).toBeLessThan(1e-5);
+  });
+
+  it('checkpoints every epoch and stops early restoring the best weights', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlship-train-parallel-'));
+    try {
+      const model = buildModel(spec, { seed: 1 });
+      const snapshots: Float32Array[][] = [];
+      const result = await train(model, data, {
+        workers: 1,
+        epochs: 10,
+        batchSize: 16,
+        input: spec.input,
+        validationData: halvesDataset(16, 9),
+        // nothing improves by 100: epoch 1 stays the best
+        earlyStopping: { monitor: 'valLoss', patience: 1, minDelta: 100 },
+        checkpointDir: dir,
+        checkpointMeta: { spec },
+        onEpochEnd: () => {
+          snapshots.push(weights(model));
+        },
+      });
+      expect(result).toMatchObject({ stoppedEarly: true, bestEpoch: 1, finalWeightsEpoch: 1 });
+      expect(result.history).toHaveLength(2);
+      expect(maxDiff(weights(model), snapshots[0]!)).toBe(0);
+      expect(maxDiff(snapshots[1]!, snapshots[0]!)).toBeGreaterThan(0);
+      const meta = await readModelMeta(dir);
+      expect(meta.history).toHaveLength(2);
+      expect(meta.training).toMatchObject({ workers: 1, epochs: 10 });
+      const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as object;
+      expect(json).not.toHaveProperty('trainingConfig');
+      model.dispose();
+      await noWorkersLeft();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('stops before the next batch when aborted and terminates its workers', async () => {
