@@ -199,6 +199,18 @@ describe('train with workers', () => {
     }
   });
 
+  it('gives a compiled model back with its own optimizer and loss', async () => {
+    const model = buildModel(spec, { seed: 1 });
+    const own = tf.train.sgd(0.5);
+    model.compile({ optimizer: own, loss: 'meanSquaredError' });
+    await train(model, data, { workers: 1, epochs: 1, batchSize: 32, input: spec.input });
+    expect(model.optimizer).toBe(own);
+    expect(model.loss).toBe('meanSquaredError');
+    expect(own.getConfig()).toMatchObject({ learningRate: 0.5 });
+    model.dispose();
+    own.dispose();
+  });
+
   it('stops before the next batch when aborted and terminates its workers', async () => {
     const model = buildModel(spec, { seed: 1 });
     const controller = new AbortController();
