@@ -140,6 +140,28 @@ describe('createParallelTrainer', () => {
     expect(maxAbsDiff(parallel.getWeights(), single.getWeights())).toBeLessThan(1e-4);
   });
 
+  it('refuses a step after layers were frozen or unfrozen since it was created, naming them', async () => {
+    const model = compiled('dense', () => tf.train.sgd(0.1));
+    const trainer = await createParallelTrainer({ model, workers: 1 });
+    trainers.push(trainer);
+    const { x, y } = batch(6, 3);
+    await trainer.trainBatch(x, [6, 8, 8, 1], y, [6, 3]);
+    const first = model.layers.find((l) => l.getWeights().length > 0) as tf.layers.Layer;
+    first.trainable = false;
+    const before = model.getWeights().map((t) => t.clone());
+    const error: unknown = await trainer.trainBatch(x, [6, 8, 8, 1], y, [6, 3]).catch((e) => e);
+    expect(isTfError(error) && error.code).toBe('INVALID_OPTION');
+    expect((error as Error).message).toMatch(
+      /trainable weights changed since the trainer was created: .*kernel.* \(now frozen\).*create a new trainer/,
+    );
+    // Nothing was applied.
+    expect(maxAbsDiff(model.getWeights(), before)).toBe(0);
+    first.trainable = true;
+    await expect(trainer.trainBatch(x, [6, 8, 8, 1], y, [6, 3])).resolves.toMatchObject({
+      loss: expect.any(Number),
+    });
+  });
+
   it('with balance: true, still takes the single-threaded step whatever the split', async () => {
     const parallel = compiled('conv', () => tf.train.sgd(0.2));
     const single = compiled('conv', () => tf.train.sgd(0.2));

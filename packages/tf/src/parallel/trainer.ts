@@ -451,6 +451,26 @@ class Trainer implements ParallelTrainer {
     this.published = this.version;
   }
 
+  /**
+   * The replicas' weight layout (which weights get gradients) is fixed when the trainer is made;
+   * freezing or unfreezing a layer afterwards would make shards disagree with the main thread.
+   */
+  private checkTrainableUnchanged(): void {
+    const now = new Set(this.model.trainableWeights);
+    const changed = this.model.weights
+      .filter((w, i) => now.has(w) !== (this.layout[i] as WeightLayout).trainable)
+      .map((w) => `${w.name} (${now.has(w) ? 'now trainable' : 'now frozen'})`);
+    if (changed.length > 0) {
+      throw new TfError(
+        'INVALID_OPTION',
+        `ParallelTrainer: the model's trainable weights changed since the trainer was created: ${changed.join(', ')}; dispose it and create a new trainer after freezing or unfreezing layers`,
+        {
+          data: { expected: 'the trainable weights the trainer was created with', actual: changed },
+        },
+      );
+    }
+  }
+
   private async step(
     x: Float32Array,
     xShape: readonly number[],
@@ -458,6 +478,7 @@ class Trainer implements ParallelTrainer {
     yShape: readonly number[] | undefined,
   ): Promise<BatchResult> {
     if (this.disposed) throw parallelError('POOL_DISPOSED', 'ParallelTrainer used after dispose()');
+    this.checkTrainableUnchanged();
     const ys = checkShapes('trainBatch', x, xShape, y, yShape);
     const n = xShape[0] as number;
     if (n === 0) return { loss: 0, accuracy: 0 };
