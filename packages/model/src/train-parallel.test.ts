@@ -281,6 +281,8 @@ describe('train with workers', () => {
       code: 'TRAINING_DIVERGED',
       message: expect.stringMatching(/^loss: expected a finite number, got NaN in epoch 1, /),
     });
+    // The poisoned step was refused before it was applied: the weights are still finite.
+    expect(model.getWeights().every((w) => w.dataSync().every(Number.isFinite))).toBe(true);
     await noWorkersLeft();
     model.dispose();
   });

@@ -1,6 +1,6 @@
 import type { ImageDataset } from '@mlship/data';
 import type { ParallelTrainer } from '@mlship/tf';
-import { tf } from '@mlship/tf';
+import { isTfError, tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import {
   checkDataset,
@@ -223,16 +223,6 @@ function disposeOptimizer(optimizer: tf.Optimizer): void {
   // MomentumOptimizer.dispose does not release the learning-rate scalar of its SGD base.
   const c = (optimizer as unknown as { c?: tf.Tensor }).c;
   if (c !== undefined && !c.isDisposed) c.dispose();
-}
-
-/** Whether every value of `vars` is finite (one summed scalar: NaN and infinities survive a sum). */
-function finiteWeights(vars: readonly tf.Variable[]): boolean {
-  const total = tf.tidy(() => tf.addN(vars.map((v) => tf.sum(v))));
-  try {
-    return Number.isFinite(total.dataSync()[0]);
-  } finally {
-    total.dispose();
-  }
 }
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -485,11 +475,16 @@ export async function train(
         let lossValue: number;
         let correctValue: number;
         if (trainer !== undefined) {
-          const r = await shared!.step(trainer, order, start, count, labels, input);
-          // The trainer's cross-entropy clips probabilities to [1e-7, 1 - 1e-7], so a NaN model
-          // reports a finite loss (16.118); a NaN or infinite weight after the step means the loss was not finite.
-          lossValue = finiteWeights(vars) ? r.loss : Number.NaN;
-          correctValue = Math.round(r.accuracy * count);
+          // The trainer rejects a step whose gradients are not finite without applying it (its
+          // clipped cross-entropy would report a finite loss): that is this loop's divergence.
+          const r = await shared!
+            .step(trainer, order, start, count, labels, input)
+            .catch((e: unknown) => {
+              if (isTfError(e) && e.code === 'GRADIENTS_NOT_FINITE') return undefined;
+              throw e;
+            });
+          lossValue = r === undefined ? Number.NaN : r.loss;
+          correctValue = r === undefined ? 0 : Math.round(r.accuracy * count);
         } else {
           [lossValue, correctValue] = await singleStep(order, start, count, labels);
         }

@@ -11,7 +11,8 @@ export type TfErrorCode =
   | 'SAVE_FAILED'
   | 'WORKER_FAILED'
   | 'WORKER_EXITED'
-  | 'POOL_DISPOSED';
+  | 'POOL_DISPOSED'
+  | 'GRADIENTS_NOT_FINITE';
 
 /** Structured details attached to a {@link TfError}: the file or backend involved, expected vs actual. */
 export interface TfErrorData {

@@ -254,6 +254,25 @@ describe('createParallelTrainer', () => {
     expect(last.imagesPerSec).toBeGreaterThan(0);
   });
 
+  it('rejects a step with non-finite gradients (NaN in the batch) unapplied, then trains on', async () => {
+    const model = compiled('dense', () => tf.train.sgd(0.1));
+    const trainer = await createParallelTrainer({ model, workers: 1 });
+    trainers.push(trainer);
+    const { x, y } = batch(8, 5);
+    const bad = x.slice();
+    bad[bad.length - 1] = Number.NaN; // in the worker's shard (the last rows)
+    const before = model.getWeights().map((t) => t.clone());
+    const error: unknown = await trainer.trainBatch(bad, [8, 8, 8, 1], y, [8, 3]).catch((e) => e);
+    expect(isTfError(error) && error.code).toBe('GRADIENTS_NOT_FINITE');
+    expect((error as Error).message).toMatch(
+      /gradients of this step are not finite \(their sum is NaN\).*The step was not applied/,
+    );
+    expect(maxAbsDiff(model.getWeights(), before)).toBe(0);
+    const ok = await trainer.trainBatch(x, [8, 8, 8, 1], y, [8, 3]);
+    expect(Number.isFinite(ok.loss)).toBe(true);
+    expect(maxAbsDiff(model.getWeights(), before)).toBeGreaterThan(0);
+  });
+
   it('surfaces a failing replica step as WORKER_FAILED and keeps training afterwards', async () => {
     const model = compiled('dense', () => tf.train.sgd(0.1));
     const trainer = await createParallelTrainer({ model, workers: 1, mainShard: false });

@@ -599,6 +599,18 @@ class Trainer implements ParallelTrainer {
       });
     });
     try {
+      // The reported loss cannot show divergence (tf.metrics' cross-entropy clips probabilities),
+      // so the gradients are checked: one summed scalar, since NaN and infinities survive a sum.
+      const total = tf.tidy(() => tf.addN(Object.values(combined).map((g) => tf.sum(g))));
+      const sum = total.dataSync()[0] as number;
+      total.dispose();
+      if (!Number.isFinite(sum)) {
+        throw new TfError(
+          'GRADIENTS_NOT_FINITE',
+          `ParallelTrainer: the gradients of this step are not finite (their sum is ${sum}); expected finite gradients — the model diverged or the batch holds NaN/Infinity. The step was not applied`,
+          { data: { expected: 'finite gradients', actual: sum } },
+        );
+      }
       this.optimizer.applyGradients(combined);
     } finally {
       tf.dispose(combined);
