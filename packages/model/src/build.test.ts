@@ -1,7 +1,7 @@
 import { initRuntime, tf } from '@mlship/tf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, freeze, layersOf, unfreeze } from './build';
-import { defaultCnnSpec, modelASpec } from './spec';
+import { defaultCnnSpec, modelASpec } from './default-cnn';
 import type { ModelSpec } from './spec';
 import { tinySpec } from './internal/testing';
 

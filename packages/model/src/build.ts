@@ -1,7 +1,8 @@
 import { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { rememberInputSpec } from './internal/data';
-import type { LayerSpec, ModelPart, ModelSpec, ResolvedLayer, Size2D } from './spec';
+import type { ModelPart } from './layers/layer-definition';
+import type { ModelSpec } from './spec';
 import { resolveSpec } from './spec';
 
 /** Options of {@link buildModel}. */
@@ -21,62 +22,6 @@ function layerSeed(seed: number, index: number): number {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 1) + 1;
-}
-
-function pair(size: Size2D): [number, number] {
-  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
-}
-
-function makeLayer(layer: ResolvedLayer, seed: number): tf.layers.Layer {
-  const spec: LayerSpec = layer.spec;
-  const name = layer.name;
-  const s = layerSeed(seed, layer.index);
-  switch (spec.type) {
-    case 'conv2d':
-      return tf.layers.conv2d({
-        name,
-        filters: spec.filters,
-        kernelSize: pair(spec.kernelSize),
-        strides: pair(spec.strides ?? 1),
-        padding: spec.padding ?? 'valid',
-        activation: spec.activation ?? 'linear',
-        useBias: spec.useBias ?? true,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: s }),
-        biasInitializer: 'zeros',
-      });
-    case 'maxPooling2d':
-      return tf.layers.maxPooling2d({
-        name,
-        poolSize: pair(spec.poolSize),
-        strides: pair(spec.strides ?? spec.poolSize),
-        padding: spec.padding ?? 'valid',
-      });
-    case 'batchNormalization':
-      return tf.layers.batchNormalization({
-        name,
-        axis: -1,
-        momentum: spec.momentum ?? 0.99,
-        epsilon: spec.epsilon ?? 0.001,
-      });
-    case 'dropout':
-      // No seed: TensorFlow.js' dropout with a fixed seed draws the same mask on every batch.
-      return tf.layers.dropout({ name, rate: spec.rate });
-    case 'flatten':
-      return tf.layers.flatten({ name });
-    case 'globalAveragePooling2d':
-      return tf.layers.globalAveragePooling2d({ name });
-    case 'dense':
-      return tf.layers.dense({
-        name,
-        units: spec.units,
-        activation: spec.activation ?? 'linear',
-        useBias: spec.useBias ?? true,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: s }),
-        biasInitializer: 'zeros',
-      });
-    case 'activation':
-      return tf.layers.activation({ name, activation: spec.activation });
-  }
 }
 
 /**
@@ -104,7 +49,13 @@ export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf
   const { spec: valid, layers } = resolveSpec(spec);
   const input = tf.input({ shape: [...valid.input.shape], name: 'input', dtype: 'float32' });
   let x: tf.SymbolicTensor = input;
-  for (const layer of layers) x = makeLayer(layer, seed).apply(x) as tf.SymbolicTensor;
+  for (const layer of layers) {
+    const built = layer.definition.build(layer.spec, {
+      name: layer.name,
+      seed: layerSeed(seed, layer.index),
+    });
+    x = built.apply(x) as tf.SymbolicTensor;
+  }
   const model = tf.model({ inputs: input, outputs: x, name: valid.name });
   rememberInputSpec(model, valid.input);
   return model;

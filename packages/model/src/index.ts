@@ -1,24 +1,21 @@
 export { ModelError, isModelError } from './errors';
 export type { ModelErrorCode, ModelErrorData } from './errors';
-export { ACTIVATIONS, validateSpec, defaultCnnSpec, modelASpec } from './spec';
-export type {
-  ActivationName,
-  InputSpec,
-  Size2D,
-  Conv2dLayerSpec,
-  MaxPooling2dLayerSpec,
-  BatchNormalizationLayerSpec,
-  DropoutLayerSpec,
-  FlattenLayerSpec,
-  GlobalAveragePooling2dLayerSpec,
-  DenseLayerSpec,
-  ActivationLayerSpec,
-  LayerSpec,
-  LayerType,
-  ModelSpec,
-  ModelPart,
-  DefaultCnnOptions,
-} from './spec';
+export { validateSpec } from './spec';
+export type { InputSpec, ModelSpec } from './spec';
+export { defaultCnnSpec, modelASpec } from './default-cnn';
+export type { DefaultCnnOptions } from './default-cnn';
+export { ACTIVATIONS } from './layers/fields';
+export type { ActivationName, Size2D } from './layers/fields';
+export type { LayerSpec, LayerType } from './layers/all-layers';
+export type { ModelPart } from './layers/layer-definition';
+export type { Conv2dLayerSpec } from './layers/conv2d';
+export type { MaxPooling2dLayerSpec } from './layers/max-pooling2d';
+export type { BatchNormalizationLayerSpec } from './layers/batch-normalization';
+export type { DropoutLayerSpec } from './layers/dropout';
+export type { FlattenLayerSpec } from './layers/flatten';
+export type { GlobalAveragePooling2dLayerSpec } from './layers/global-average-pooling2d';
+export type { DenseLayerSpec } from './layers/dense';
+export type { ActivationLayerSpec } from './layers/activation';
 export { buildModel, layersOf, freeze, unfreeze } from './build';
 export type { BuildModelOptions } from './build';
 export { learningRateAt } from './schedule';

@@ -6,7 +6,7 @@ import { fingerprint } from '@mlship/data';
 import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, freeze, unfreeze } from './build';
-import { defaultCnnSpec } from './spec';
+import { defaultCnnSpec } from './default-cnn';
 import { isModelError } from './errors';
 import { halvesDataset, tinySpec } from './internal/testing';
 import type { EpochStats } from './meta';
