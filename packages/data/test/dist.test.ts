@@ -65,7 +65,7 @@ async function appWithoutPeers(): Promise<string> {
   await cp(buildDir, join(pkg, 'dist'), { recursive: true });
   await cp(join(pkgDir, 'package.json'), join(pkg, 'package.json'));
   const req = createRequire(join(pkgDir, 'package.json'));
-  for (const dep of ['pngjs', 'jpeg-js']) {
+  for (const dep of ['pngjs', 'jpeg-js', '@mlship/core']) {
     await symlink(
       await realpath(dirname(req.resolve(`${dep}/package.json`))),
       join(app, 'node_modules', dep),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from './random.js';
+import { createRng } from './rng';
 
 describe('createRng (mulberry32)', () => {
   it('gives the pinned sequence for seed 42 (same in every process and version)', () => {
