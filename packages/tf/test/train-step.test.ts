@@ -3,7 +3,7 @@
 // training kernels) as on cpu.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackends, maxErr, on, seeded } from '../src/kernels/test_utils';
+import { initBackends, maxErr, on, seeded } from '../src/kernels/test-utils';
 
 const BATCH = 4;
 const SEED = 1234;

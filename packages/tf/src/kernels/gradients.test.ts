@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from './index';
-import { expectNoWasmLeak, initBackends, on, seeded } from './test_utils';
+import { expectNoWasmLeak, initBackends, on, seeded } from './test-utils';
 
 // x shape, axis, keepDims
 const cases: [number[], number | number[] | undefined, boolean][] = [

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from './index';
-import { initBackends, on, seeded } from './test_utils';
+import { initBackends, on, seeded } from './test-utils';
 
 describe('registerWasmTrainingKernels', () => {
   beforeAll(initBackends);

@@ -7,15 +7,17 @@ import {
   type WasmKernelArgs,
   type WasmKernelFunc,
 } from './common';
-import { conv2DBackpropFilter } from './conv2d_backprop_filter';
-import { conv2DBackpropInput } from './conv2d_backprop_input';
-import { batchMatMul, fusedMatMul } from './batch_mat_mul';
-import { fusedBatchNorm } from './batch_norm';
-import { gatherV2, identity } from './copy_kernels';
+import { batchMatMul } from './BatchMatMul';
+import { conv2DBackpropFilter } from './Conv2DBackpropFilter';
+import { conv2DBackpropInput } from './Conv2DBackpropInput';
+import { fusedBatchNorm } from './FusedBatchNorm';
+import { fusedMatMul } from './_FusedMatMul';
+import { gatherV2 } from './GatherV2';
+import { identity } from './Identity';
+import { maxPoolGrad } from './MaxPoolGrad';
+import { tile } from './Tile';
 import { registerWasmGradients, WASM_TRAINING_GRADIENT_NAMES } from './gradients';
-import { maxPoolGrad } from './max_pool_grad';
-import { mean, sum } from './reduce';
-import { tile } from './tile';
+import { reduceLeading } from './reduce';
 
 /** A training kernel for the wasm backend: its name and implementation. */
 interface TrainingKernel {
@@ -42,8 +44,8 @@ const KERNELS: readonly TrainingKernel[] = [
   { name: '_FusedMatMul', kernelFunc: (args) => fusedMatMul(args, stockFunc('_FusedMatMul')) },
   { name: 'MaxPoolGrad', kernelFunc: (args) => maxPoolGrad(args, stockFunc('MaxPoolGrad')) },
   { name: 'Tile', kernelFunc: (args) => tile(args, stockFunc('Tile')) },
-  { name: 'Sum', kernelFunc: (args) => sum(args, stockFunc('Sum')) },
-  { name: 'Mean', kernelFunc: (args) => mean(args, stockFunc('Mean')) },
+  { name: 'Sum', kernelFunc: (args) => reduceLeading(args, stockFunc('Sum'), false) },
+  { name: 'Mean', kernelFunc: (args) => reduceLeading(args, stockFunc('Mean'), true) },
   { name: 'Identity', kernelFunc: (args) => identity(args, stockFunc('Identity')) },
   { name: 'GatherV2', kernelFunc: (args) => gatherV2(args, stockFunc('GatherV2')) },
   {

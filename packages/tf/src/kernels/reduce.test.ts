@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test-utils';
 
 // x shape, axis, keepDims
 const cases: [number[], number | number[], boolean][] = [

@@ -17,14 +17,15 @@ function leadingBlock(shape: number[], axis: number | number[]): number {
 const JS_ROWS = 32;
 
 /**
- * Sum/Mean over leading axes for wasm: x seen as [rows, inner] is reduced over rows by a tree of
- * stock (SIMD) Add kernels on the two halves of the remaining rows (pairwise summation: as
- * accurate as float64 sequential sums for our purposes), then the last few rows in JS. The stock
- * kernels first transpose the reduced axes innermost (a full copy, e.g. 1.4M elements for the bias
- * gradient of a 26x26x32 conv on a batch of 64), then sum in float32: ≈6x slower. Other
- * reductions go to the stock kernels.
+ * @internal
+ * The Sum and Mean kernels (`mean` selects Mean) over leading axes for wasm: x seen as
+ * [rows, inner] is reduced over rows by a tree of stock (SIMD) Add kernels on the two halves of the
+ * remaining rows (pairwise summation: as accurate as float64 sequential sums for our purposes),
+ * then the last few rows in JS. The stock kernels first transpose the reduced axes innermost (a
+ * full copy, e.g. 1.4M elements for the bias gradient of a 26x26x32 conv on a batch of 64), then
+ * sum in float32: ≈6x slower. Other reductions go to the stock kernels.
  */
-function reduceLeading(args: WasmKernelArgs, stock: Stock, mean: boolean): tf.TensorInfo {
+export function reduceLeading(args: WasmKernelArgs, stock: Stock, mean: boolean): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as { x: tf.TensorInfo };
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -71,12 +72,4 @@ function reduceLeading(args: WasmKernelArgs, stock: Stock, mean: boolean): tf.Te
   if (cur !== x) dispose(backend, cur);
   dispose(backend, ...odd);
   return out;
-}
-
-export function sum(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
-  return reduceLeading(args, stock, false);
-}
-
-export function mean(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
-  return reduceLeading(args, stock, true);
 }

@@ -2,8 +2,8 @@
 // data parallelism over worker_threads each running its own wasm backend.
 export { enableWasmThreads, MAX_WASM_THREADS } from './threads';
 export type { WasmThreadsInfo, WasmThreadsOptions } from './threads';
-export { createInferencePool } from './inference_pool';
-export type { InferencePool, InferencePoolOptions } from './inference_pool';
+export { createInferencePool } from './inference-pool';
+export type { InferencePool, InferencePoolOptions } from './inference-pool';
 export { createParallelTrainer, PARALLEL_LOSSES } from './trainer';
 export type {
   BatchResult,

@@ -2,8 +2,8 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { TfError } from '../errors';
 import { parallelError } from './errors';
-import { artifactsOf, workerEntryOf } from './inference_pool';
-import { SharedArena, TfWorker, shardRows } from './worker_host';
+import { artifactsOf, workerEntryOf } from './inference-pool';
+import { SharedArena, TfWorker, shardRows } from './worker-host';
 
 /**
  * The losses the parallel trainer can split across shards (compile the model with one of these).

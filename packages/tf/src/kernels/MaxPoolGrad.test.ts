@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stockKernelConfig } from './common';
-import { expectNoWasmLeak, initBackends, on, seeded } from './test_utils';
+import { expectNoWasmLeak, initBackends, on, seeded } from './test-utils';
 
 type Pad = 'same' | 'valid';
 // x shape, filter size, strides, pad

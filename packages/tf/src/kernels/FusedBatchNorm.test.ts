@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test_utils';
+import { expectNoWasmLeak, initBackends, maxErr, on, seeded } from './test-utils';
 
 // x shape, parameter shape, with scale, with offset, x offset (a large mean)
 const cases: [number[], number[], boolean, boolean, number][] = [

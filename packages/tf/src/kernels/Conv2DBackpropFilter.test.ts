@@ -11,7 +11,7 @@ import {
   runKernelOn,
   seeded,
   type ConvCase,
-} from './test_utils';
+} from './test-utils';
 
 // The shared geometries (the 4th: the last input row/col is never read, so x is cropped), then
 // this kernel's own routes.

@@ -2,9 +2,9 @@
 // (its own vitest process) starts it with 2 threads and checks results against the cpu backend.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initRuntime } from '../runtime';
-import { seeded as seededIn } from '../../test/helpers';
-import { enableWasmThreads, type WasmThreadsInfo } from './threads';
+import { initRuntime } from '../src/runtime';
+import { seeded as seededIn } from './helpers';
+import { enableWasmThreads, type WasmThreadsInfo } from '../src/parallel/threads';
 
 // Values in [-0.5, 0.5).
 const seeded = (size: number, seed: number): Float32Array => seededIn(size, seed, -0.5, 0.5);

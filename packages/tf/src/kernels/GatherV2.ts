@@ -5,19 +5,6 @@ type Stock = (args: WasmKernelArgs) => tf.TensorInfo;
 type Data = Float32Array | Int32Array | Uint8Array;
 
 /**
- * Identity for wasm as an alias of its input (refcounted, like the wasm Reshape and the cpu
- * Identity), instead of the stock copy: tensors are immutable and no wasm kernel writes into its
- * inputs. Training calls it ~40 times a step (gradient plumbing, optimizer state), copying weights.
- */
-export function identity(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
-  const { inputs, backend } = args;
-  const { x } = inputs as { x: tf.TensorInfo };
-  if (x.dtype === 'string' || x.dtype === 'complex64') return stock(args);
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
-}
-
-/**
  * GatherV2 (batchDims 0) for wasm with block copies of the gathered slices; the stock kernel
  * computes every element's index (≈1 ms to gather a batch of 64 28x28 images in model.fit).
  */

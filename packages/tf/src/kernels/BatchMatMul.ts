@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { dispose, runStock, transpose, type WasmKernelArgs } from './common';
+import { dispose, transpose, type WasmKernelArgs } from './common';
 
 type Stock = (args: WasmKernelArgs) => tf.TensorInfo;
 
@@ -13,11 +13,12 @@ function transposeInner(args: WasmKernelArgs, x: tf.TensorInfo): tf.TensorInfo {
 }
 
 /**
+ * @internal
  * Runs a stock matmul kernel without transpose flags: the stock wasm kernels take their fast
  * (XNNPACK) path only when neither operand is transposed, and fall back to a scalar loop otherwise
  * (≈15x slower for a dense layer's gradient). Transposing the operands first is cheap.
  */
-function withoutTransposes(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
+export function withoutTransposes(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
@@ -77,56 +78,5 @@ export function batchMatMul(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   if (right !== a) dispose(backend, right);
   const out = transposeInner(args, outT);
   dispose(backend, outT);
-  return out;
-}
-
-const ACTIVATIONS: Record<string, string> = {
-  relu: 'Relu',
-  relu6: 'Relu6',
-  elu: 'Elu',
-  sigmoid: 'Sigmoid',
-  leakyrelu: 'LeakyRelu',
-  prelu: 'Prelu',
-};
-
-/**
- * _FusedMatMul (matmul + bias + activation) for wasm: the stock fast path, also when transposed.
- *
- * The stock kernel (4.22.0) adds the bias wrongly when the batch size is > 1 (only dense layers'
- * batch-1 calls are right): then this runs matmul, Add and the activation as separate stock kernels.
- */
-export function fusedMatMul(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
-  const { inputs, backend, attrs = {} } = args;
-  const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo>;
-  const batch = Math.max(
-    a!.shape.slice(0, -2).reduce((x, y) => x * y, 1),
-    b!.shape.slice(0, -2).reduce((x, y) => x * y, 1),
-  );
-  if (bias == null || batch === 1) return withoutTransposes(args, stock);
-
-  const { activation, leakyreluAlpha } = attrs as { activation: string; leakyreluAlpha?: number };
-  const act = ACTIVATIONS[activation];
-  if (activation !== 'linear' && act == null) return withoutTransposes(args, stock);
-  const product = batchMatMul(
-    {
-      inputs: { a: a!, b: b! },
-      backend,
-      attrs: { transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB },
-    },
-    (x) => runStock('BatchMatMul', x.backend, x.inputs, x.attrs),
-  );
-  const biased = runStock('Add', backend, { a: product, b: bias });
-  dispose(backend, product);
-  if (act == null) return biased;
-  const out =
-    act === 'Prelu'
-      ? runStock(act, backend, { x: biased, alpha: preluActivationWeights! })
-      : runStock(
-          act,
-          backend,
-          { x: biased },
-          act === 'LeakyRelu' ? { alpha: leakyreluAlpha ?? 0.2 } : {},
-        );
-  dispose(backend, biased);
   return out;
 }

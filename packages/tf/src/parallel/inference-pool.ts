@@ -10,7 +10,7 @@ import {
   defaultWorkerEntry,
   shardRows,
   type WorkerEntry,
-} from './worker_host';
+} from './worker-host';
 
 /** Options of {@link createInferencePool}: exactly one of `model`, `modelArtifacts` and `modelDir`. */
 export interface InferencePoolOptions {
