@@ -18,9 +18,9 @@ export type { DenseLayerSpec } from './layers/dense';
 export type { ActivationLayerSpec } from './layers/activation';
 export { buildModel, layersOf, freeze, unfreeze } from './build';
 export type { BuildModelOptions } from './build';
-export { learningRateAt } from './schedule';
-export type { LearningRateSchedule } from './schedule';
-export { train } from './train';
+export { learningRateAt } from './train/schedule';
+export type { LearningRateSchedule } from './train/schedule';
+export { train } from './train/train';
 export type {
   OptimizerName,
   MonitorName,
@@ -30,7 +30,7 @@ export type {
   TrainingParams,
   TrainResult,
   ParallelInfo,
-} from './train';
+} from './train/types';
 export { evaluate, classMetrics } from './evaluate';
 export type { ClassMetrics, Evaluation, EvaluateOptions } from './evaluate';
 export { predict } from './predict';

@@ -1,7 +1,8 @@
 import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
-import { checkDataset, inputSpecOf, positiveIntOption } from './internal/data';
+import { checkDataset, inputSpecOf } from './internal/data';
+import { positiveIntOption } from './internal/options';
 import { forwardBatches } from './internal/forward';
 import type { ModelMeta } from './meta';
 

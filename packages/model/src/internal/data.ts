@@ -192,30 +192,6 @@ export function subset(ds: ImageDataset, from: number, to: number): ImageDataset
   };
 }
 
-/**
- * `value ?? fallback`, checked to be a positive integer (an option such as `batchSize`).
- *
- * @throws {@link ModelError} `INVALID_OPTION` naming the option (`data.path`) otherwise
- * @internal
- */
-export function positiveIntOption(
-  value: number | undefined,
-  name: string,
-  fallback: number,
-): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v <= 0) {
-    throw new ModelError(
-      'INVALID_OPTION',
-      `${name}: expected a positive integer, got ${String(v)}`,
-      {
-        data: { path: name },
-      },
-    );
-  }
-  return v;
-}
-
 /** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). @internal */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,4 +1,4 @@
-import { ModelError } from './errors';
+import { ModelError } from '../errors';
 
 /**
  * How the learning rate changes from epoch to epoch (applied at the start of each epoch).

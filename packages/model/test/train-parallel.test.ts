@@ -6,13 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildModel, freeze, unfreeze } from './build';
-import { isModelError } from './errors';
-import { readModelMeta } from './model-dir';
-import { resolveWorkers } from './internal/parallel';
-import { halvesDataset, tinySpec } from './internal/testing';
-import type { TrainOptions, TrainProgress, TrainResult } from './train';
-import { train } from './train';
+import { buildModel, freeze, unfreeze } from '../src/build';
+import { isModelError } from '../src/errors';
+import { readModelMeta } from '../src/model-dir';
+import { halvesDataset, tinySpec } from '../src/internal/testing';
+import type { TrainProgress, TrainResult } from '../src/train/types';
+import { train } from '../src/train/train';
 
 const spec = tinySpec();
 const data = halvesDataset(64, 1);
@@ -288,7 +287,7 @@ describe('train with workers', () => {
   });
 
   it('lets a program that aborts parallel training exit on its own', async () => {
-    const script = fileURLToPath(new URL('../test/fixtures/abort-parallel.ts', import.meta.url));
+    const script = fileURLToPath(new URL('./fixtures/abort-parallel.ts', import.meta.url));
     const root = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: root,
@@ -308,44 +307,5 @@ describe('train with workers', () => {
       });
     });
     expect({ code, out: out.trim() }).toEqual({ code: 0, out: 'TRAINING_ABORTED' });
-  });
-
-  it.each<[TrainOptions['workers'], RegExp]>([
-    [-1, /^workers: expected 'auto' or an integer in \[0, 64\], got -1$/],
-    [1.5, /^workers: expected 'auto' or an integer in \[0, 64\], got 1\.5$/],
-    ['all' as never, /^workers: expected 'auto' or an integer in \[0, 64\], got "all"$/],
-  ])('rejects workers %o with INVALID_OPTION', async (workers, message) => {
-    const model = buildModel(spec);
-    await expect(train(model, data, { workers })).rejects.toMatchObject({
-      code: 'INVALID_OPTION',
-      message: expect.stringMatching(message),
-    });
-    model.dispose();
-  });
-
-  it('rejects a model with several outputs, naming it', async () => {
-    const input = tf.input({ shape: [8, 8, 1] });
-    const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-    const a = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(flat) as tf.SymbolicTensor;
-    const b = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(flat) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: [a, b], name: 'two_heads' });
-    await expect(train(model, data, { workers: 1, input: spec.input })).rejects.toMatchObject({
-      code: 'INVALID_OPTION',
-      message: expect.stringMatching(
-        /^workers: expected 0 for model two_heads with 2 outputs \(the parallel trainer supports single-output models only\), got 1$/,
-      ),
-    });
-    expect(live.size).toBe(0);
-    model.dispose();
-  });
-
-  it.each([
-    ['auto', 1, 0],
-    ['auto', 2, 1],
-    ['auto', 8, 7],
-    [undefined, 8, 0],
-    [3, 2, 3],
-  ] as const)('resolves workers %o on %i cores to %i', (workers, cores, expected) => {
-    expect(resolveWorkers(workers, cores)).toBe(expected);
   });
 });

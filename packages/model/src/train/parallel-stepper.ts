@@ -3,8 +3,11 @@ import type { ImageDataset } from '@mlship/data';
 import type { ParallelTrainer } from '@mlship/tf';
 import { createParallelTrainer, isTfError, tf } from '@mlship/tf';
 import { ModelError } from '../errors';
+import { fillImages } from '../internal/data';
 import type { InputSpec } from '../spec';
-import { fillImages } from './data';
+import type { Trainables } from './optimizer';
+import type { StepResult, Stepper } from './stepper';
+import type { ParallelInfo } from './types';
 
 /** The most worker threads {@link train} starts (the trainer's own limit). @internal */
 export const MAX_WORKERS = 64;
@@ -73,7 +76,7 @@ interface CompileState {
  *
  * @internal
  */
-export function lendOptimizer(model: tf.LayersModel): {
+function lendOptimizer(model: tf.LayersModel): {
   set: (optimizer: tf.Optimizer) => void;
   restore: () => void;
 } {
@@ -97,8 +100,8 @@ export function lendOptimizer(model: tf.LayersModel): {
   };
 }
 
-/** Resolves to this value when the signal aborts first. @internal */
-export const ABORTED = Symbol('aborted');
+/** Resolves to this value when the signal aborts first. */
+const ABORTED = Symbol('aborted');
 
 /**
  * Starts a parallel trainer, giving up early when `signal` aborts: the trainer still being started
@@ -107,7 +110,7 @@ export const ABORTED = Symbol('aborted');
  *
  * @internal
  */
-export async function startTrainer(
+async function startTrainer(
   model: tf.LayersModel,
   workers: number,
   signal: AbortSignal | undefined,
@@ -157,7 +160,7 @@ export async function startTrainer(
  *
  * @internal
  */
-export class SharedBatch {
+class SharedBatch {
   private readonly x: Float32Array;
   private readonly y: Float32Array;
   private readonly size: number;
@@ -189,5 +192,92 @@ export class SharedBatch {
     for (let i = 0; i < count; i++) y[i * this.classes + labels[i]!] = 1;
     const [, h, w, c] = this.ds.shape;
     return trainer.trainBatch(x, [count, h, w, c], y, [count, this.classes]);
+  }
+}
+
+/**
+ * Every step data-parallel through @mlship/tf's `createParallelTrainer`: the batch is split between
+ * the calling thread and `workers` worker threads, and the averaged gradients are applied with
+ * train's optimizer (lent to the model for the call). The trainer fixes the trainable weights and
+ * the replicas' layer flags when it starts, so a change between epochs starts a new one.
+ *
+ * @internal
+ */
+export class ParallelStepper implements Stepper {
+  /** How the run used its workers, for {@link TrainResult.parallel}. */
+  readonly info: ParallelInfo;
+  private trainer: ParallelTrainer | undefined;
+  // Layer flags the running trainer's replicas were built with (a frozen BatchNormalization without
+  // trainable weights changes mode without changing the trainable weights).
+  private trainerFlags = '';
+  private readonly lent: ReturnType<typeof lendOptimizer>;
+  private readonly shared: SharedBatch;
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    trainSet: ImageDataset,
+    private readonly input: InputSpec,
+    batchSize: number,
+    classes: number,
+    workers: number,
+    private readonly trainables: Trainables,
+    private readonly signal: AbortSignal | undefined,
+    private readonly now: () => number,
+  ) {
+    this.info = { workers, startupMs: 0, starts: 0 };
+    this.lent = lendOptimizer(model);
+    this.shared = new SharedBatch(trainSet, batchSize, classes);
+  }
+
+  private layerFlags(): string {
+    return this.model.layers.map((l) => (l.trainable ? 1 : 0)).join('');
+  }
+
+  async beginEpoch(changed: boolean): Promise<boolean> {
+    if (this.trainer !== undefined && (changed || this.layerFlags() !== this.trainerFlags)) {
+      const old = this.trainer;
+      this.trainer = undefined;
+      await old.dispose();
+    }
+    if (this.trainer !== undefined) return true;
+    if (this.signal?.aborted) return false;
+    this.lent.set(this.trainables.optimizer);
+    this.trainerFlags = this.layerFlags();
+    const t0 = this.now();
+    const started = await startTrainer(this.model, this.info.workers, this.signal);
+    if (started === ABORTED) return false;
+    this.trainer = started;
+    this.info.startupMs += Math.round(this.now() - t0);
+    this.info.starts += 1;
+    return true;
+  }
+
+  async step(
+    order: Int32Array | null,
+    start: number,
+    count: number,
+    labels: Int32Array,
+  ): Promise<StepResult> {
+    // The trainer rejects a step whose gradients are not finite without applying it (its clipped
+    // cross-entropy would report a finite loss): that is the loop's divergence.
+    const r = await this.shared
+      .step(this.trainer!, order, start, count, labels, this.input)
+      .catch((e: unknown) => {
+        if (isTfError(e) && e.code === 'GRADIENTS_NOT_FINITE') return undefined;
+        throw e;
+      });
+    return r === undefined
+      ? { loss: Number.NaN, correct: 0 }
+      : { loss: r.loss, correct: Math.round(r.accuracy * count) };
+  }
+
+  async dispose(): Promise<void> {
+    // Workers first: the trainer applies gradients with the optimizer disposed after this.
+    if (this.trainer !== undefined) {
+      const t = this.trainer;
+      this.trainer = undefined;
+      await t.dispose();
+    }
+    this.lent.restore();
   }
 }

@@ -1,0 +1,65 @@
+import type { ImageDataset } from '@mlship/data';
+import { tf } from '@mlship/tf';
+import { imageBatch } from '../internal/data';
+import { EPSILON } from '../internal/forward';
+import type { InputSpec } from '../spec';
+import type { Trainables } from './optimizer';
+import type { StepResult, Stepper } from './stepper';
+
+/**
+ * Every step on the calling thread: `optimizer.minimize` of the cross-entropy, inputs scaled batch
+ * by batch (Uint8 images are never materialised as floats).
+ *
+ * @internal
+ */
+export class LocalStepper implements Stepper {
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly trainSet: ImageDataset,
+    private readonly input: InputSpec,
+    private readonly classes: number,
+    private readonly trainables: Trainables,
+  ) {}
+
+  beginEpoch(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  async step(
+    order: Int32Array | null,
+    start: number,
+    count: number,
+    labels: Int32Array,
+  ): Promise<StepResult> {
+    const { model, classes } = this;
+    const { optimizer, vars } = this.trainables;
+    const [loss, correct] = tf.tidy(() => {
+      const x = imageBatch(this.trainSet, order, start, count, this.input);
+      const y = tf.tensor1d(labels, 'int32');
+      let hits: tf.Tensor | undefined;
+      const cost = optimizer.minimize(
+        () => {
+          const probs = model.apply(x, { training: true }) as tf.Tensor2D;
+          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')));
+          // Cross-entropy as -log(p[label] + eps): unlike clipping, a NaN probability stays NaN,
+          // so divergence is detected instead of being clipped into a finite loss.
+          const pLabel = tf.sum(tf.mul(tf.oneHot(y, classes), probs), -1);
+          return tf.neg(tf.mean(tf.log(tf.add(pLabel, EPSILON)))) as tf.Scalar;
+        },
+        true,
+        vars,
+      )!;
+      return [cost, hits!] as const;
+    });
+    try {
+      return { loss: (await loss.data())[0]!, correct: (await correct.data())[0]! };
+    } finally {
+      loss.dispose();
+      correct.dispose();
+    }
+  }
+
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
