@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import jpegjs from 'jpeg-js';
 import { DataError } from './errors.js';
 import { fsError, nodeDataFs } from './fs.js';
-import { decodePng } from './png.js';
+import { decodeRgba } from './decode-image.js';
 import { rgbaToResized } from './resize.js';
 import type { DataFs, ImageDataset } from './types.js';
 
@@ -47,6 +46,9 @@ export interface ImageFolderDataset extends ImageDataset {
   skipped: SkippedFile[];
 }
 
+/** Same bound jpeg-js applied before (200 MP): folders of photos keep loading as they did. */
+const MAX_FOLDER_PIXELS = 200_000_000;
+
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
 async function isDirectory(fs: DataFs, path: string): Promise<boolean> {
@@ -73,26 +75,6 @@ async function listImages(fs: DataFs, dir: string, out: string[]): Promise<void>
     if (IMAGE_EXT.test(name)) out.push(path);
     else if (await isDirectory(fs, path)) await listImages(fs, path, out);
   }
-}
-
-function decode(
-  bytes: Uint8Array,
-  path: string,
-): { rgba: Uint8Array; width: number; height: number } {
-  const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-  if (isPng) return decodePng(bytes);
-  if (isJpeg) {
-    const img = jpegjs.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      maxResolutionInMP: 200,
-    });
-    return { rgba: img.data, width: img.width, height: img.height };
-  }
-  throw new Error(
-    `not a PNG or JPEG file (first bytes ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}) at ${path}`,
-  );
 }
 
 function checkDim(v: unknown, what: string): number {
@@ -257,7 +239,7 @@ export async function loadImageFolder(
         continue;
       }
       try {
-        const img = decode(bytes, path);
+        const img = decodeRgba(bytes, MAX_FOLDER_PIXELS, path);
         if (img.width < 1 || img.height < 1)
           throw new Error(`decoded size ${img.width}x${img.height}`);
         rgbaToResized(img.rgba, img.width, img.height, channels, height, width, images, i * size);

@@ -11,6 +11,8 @@ export {
 } from './mnist.js';
 export type { LoadMnistOptions, LoadFashionMnistOptions } from './mnist.js';
 export { loadImageFolder } from './image-folder.js';
+export { decodeImage } from './decode-image.js';
+export type { DecodeImageOptions, DecodedImage } from './decode-image.js';
 export type { LoadImageFolderOptions, ImageFolderDataset, SkippedFile } from './image-folder.js';
 export { validateDataset } from './dataset.js';
 export { createRng } from './random.js';

@@ -70,8 +70,11 @@ function decodeFast(bytes: Uint8Array, crc: (data: Uint8Array) => number): RgbaI
   if (channels === 0) throw new Error('no IHDR chunk');
   if (!ended) throw new Error('no IEND chunk (truncated)');
   if (idat.length === 0) throw new Error('no IDAT chunk');
-  const raw = zlib.inflateSync(idat.length === 1 ? (idat[0] as Uint8Array) : Buffer.concat(idat));
   const stride = width * channels;
+  // A valid image inflates to exactly (stride + 1) * height bytes: stop a zlib bomb there.
+  const raw = zlib.inflateSync(idat.length === 1 ? (idat[0] as Uint8Array) : Buffer.concat(idat), {
+    maxOutputLength: (stride + 1) * height,
+  });
   if (raw.length < (stride + 1) * height)
     throw new Error(`image data is ${raw.length} bytes (expected ${(stride + 1) * height})`);
   const px = new Uint8Array(stride * height);
