@@ -84,8 +84,12 @@ export interface ModelMeta {
   datasets: Record<string, DatasetRef>;
   /** The model this one was derived from. */
   parent: ParentRef;
-  /** Transfer strategy name (`scratch`, `fine-tune`, `freeze`, ...) or null. */
-  strategy: string | null;
+  /**
+   * How the model was derived from its parent: a strategy name (`scratch`, `fine-tune`, `freeze`,
+   * ...) or, from @mlship/transfer, the strategy object with its options (JSON); null when trained
+   * from nothing.
+   */
+  strategy: string | Record<string, unknown> | null;
   /** ISO-8601 creation time. */
   created: string;
   /** Every other file of the directory: relative posix path -> sha256 and size. */

@@ -104,6 +104,18 @@ describe('saveModelDir', () => {
     model.dispose();
   });
 
+  it('records a strategy object with its options (what @mlship/transfer writes) and reads it back', async () => {
+    const model = buildModel(spec, { seed: 3 });
+    const dir = fresh();
+    const strategy = { kind: 'freeze', layers: { type: ['conv2d'] }, learningRate: 0.0005 };
+    await saveModelDir(model, dir, { labels: ['left', 'right'], spec, strategy });
+    expect((await readModelMeta(dir)).strategy).toEqual(strategy);
+    const loaded = await loadModelDir(dir);
+    expect(loaded.meta.strategy).toEqual(strategy);
+    loaded.model.dispose();
+    model.dispose();
+  });
+
   it('refuses to replace a directory without overwrite, and replaces it with overwrite', async () => {
     const { dir, model } = await saved();
     await expect(saveModelDir(model, dir, { labels: ['a', 'b'] })).rejects.toMatchObject({

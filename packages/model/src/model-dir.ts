@@ -33,8 +33,8 @@ export interface ModelMetaInput {
   datasets?: Record<string, DatasetRef | ImageDataset>;
   /** Parent model (default null). */
   parent?: ParentRef;
-  /** Transfer strategy (default null). */
-  strategy?: string | null;
+  /** Transfer strategy: a name, or the strategy object with its options (JSON) (default null). */
+  strategy?: string | Record<string, unknown> | null;
   /** Creation time (default: `options.now()`). */
   created?: string;
   /** Any further keys to store (kept by readers that rewrite the file). */
