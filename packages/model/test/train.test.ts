@@ -161,6 +161,25 @@ describe('train', () => {
     model.dispose();
   });
 
+  it("ends after the epoch whose onEpochEnd returns 'stop', keeping that epoch's weights", async () => {
+    const model = buildModel(spec, { seed: 1 });
+    let afterSecond: number[][] = [];
+    const result = await train(model, data, {
+      epochs: 10,
+      batchSize: 16,
+      input: spec.input,
+      onEpochEnd: (s) => {
+        if (s.epoch < 2) return undefined;
+        afterSecond = weights(model);
+        return 'stop';
+      },
+    });
+    expect(result.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(result).toMatchObject({ stoppedEarly: true, finalWeightsEpoch: 2, bestEpoch: null });
+    expect(weights(model)).toEqual(afterSecond);
+    model.dispose();
+  });
+
   it('picks up layers unfrozen between epochs (gradual unfreezing)', async () => {
     const model = buildModel(spec, { seed: 1 });
     freeze(model, 'features');

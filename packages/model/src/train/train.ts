@@ -174,8 +174,8 @@ export async function train(
       finalWeightsEpoch = epoch;
       const stop = early?.onEpochEnd(stats) ?? false;
       await checkpoint?.(model, params, history);
-      await options.onEpochEnd?.(stats);
-      if (stop) {
+      const requested = await options.onEpochEnd?.(stats);
+      if (stop || (requested === 'stop' && epoch < run.epochs)) {
         stoppedEarly = true;
         break;
       }

@@ -79,8 +79,10 @@ export interface TrainOptions {
   /**
    * Called after each epoch (after validation and checkpointing); may be async. It may freeze or
    * unfreeze layers for the next epoch (gradual unfreezing); the optimizer state then restarts.
+   * Returning (or resolving to) `'stop'` ends training after this epoch, with the model as it is
+   * (a wall-clock budget, a target accuracy reached); `stoppedEarly` is then true.
    */
-  onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
+  onEpochEnd?: (stats: EpochStats) => void | 'stop' | Promise<void | 'stop'>;
   /** Aborting stops training before the next batch with `TRAINING_ABORTED`; the checkpoint is left as it was. */
   signal?: AbortSignal;
   /** When set, the model directory is saved here (atomically) after every epoch. */
@@ -138,7 +140,7 @@ export interface TrainingParams {
 export interface TrainResult {
   /** One entry per completed epoch. */
   history: EpochStats[];
-  /** Whether early stopping ended the run. */
+  /** Whether early stopping, or `onEpochEnd` returning `'stop'`, ended the run before `epochs`. */
   stoppedEarly: boolean;
   /** The epoch whose weights the model holds at the end (the best one when `restoreBest` restored it). */
   finalWeightsEpoch: number;
