@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { baseTsupOptions } from '../../tsup.config.base';
 
-export default defineConfig({ ...baseTsupOptions });
+// Two entries: the library, and `@mlship/registry/testing` (helpers for other packages' tests).
+export default defineConfig({ ...baseTsupOptions, entry: ['src/index.ts', 'src/testing.ts'] });

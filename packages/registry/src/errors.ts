@@ -1,24 +1,44 @@
+/**
+ * Every code a {@link RegistryError} can carry. The first seven are the vocabulary every mlship
+ * package shares (the same condition gets the same code everywhere); the rest are the registry's own.
+ *
+ * @example
+ * ```ts
+ * REGISTRY_ERROR_CODES.includes('INTEGRITY'); // true
+ * ```
+ */
+export const REGISTRY_ERROR_CODES = [
+  'INVALID_OPTION',
+  'INVALID_NAME',
+  'NOT_A_MODEL_DIR',
+  'INVALID_META',
+  'INTEGRITY',
+  'READ_FAILED',
+  'WRITE_FAILED',
+  'INVALID_REF',
+  'NOT_A_REPOSITORY',
+  'MODEL_NOT_FOUND',
+  'VERSION_NOT_FOUND',
+  'STAGE_NOT_ASSIGNED',
+  'DEST_EXISTS',
+  'LOCK_TIMEOUT',
+  'REF_CONFLICT',
+  'REMOTE_FAILED',
+  'REMOTE_AUTH_FAILED',
+  'REMOTE_REJECTED',
+  'DIVERGED',
+] as const;
+
 /** Every failure @mlship/registry reports, as a stable machine-readable code. */
-export type RegistryErrorCode =
-  | 'INVALID_NAME'
-  | 'INVALID_REF'
-  | 'INVALID_OPTION'
-  | 'NOT_A_REPOSITORY'
-  | 'NOT_A_MODEL_DIR'
-  | 'MODEL_FILE_MISSING'
-  | 'MODEL_FILE_MISMATCH'
-  | 'MODEL_NOT_FOUND'
-  | 'VERSION_NOT_FOUND'
-  | 'STAGE_NOT_ASSIGNED'
-  | 'INTEGRITY_ERROR'
-  | 'DEST_EXISTS'
-  | 'LOCK_TIMEOUT'
-  | 'WRITE_FAILED'
-  | 'REF_CONFLICT'
-  | 'REMOTE_FAILED'
-  | 'REMOTE_AUTH_FAILED'
-  | 'REMOTE_REJECTED'
-  | 'DIVERGED';
+export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];
+
+/**
+ * Why a file failed verification (`data.reason` of an `INTEGRITY` error): listed but absent, wrong
+ * size, wrong sha256, present but not listed, not a regular file, a path leaving the directory, or
+ * bytes that cannot be read (a corrupt git object).
+ */
+export type IntegrityReason =
+  'missing' | 'size' | 'sha256' | 'unlisted' | 'not-regular' | 'unsafe-path' | 'unreadable';
 
 /** Optional structured context attached to a {@link RegistryError}. */
 export interface RegistryErrorData {
@@ -85,7 +105,7 @@ export class RegistryError extends Error {
  * @throws never
  * @example
  * ```ts
- * if (isRegistryError(e) && e.code === 'INTEGRITY_ERROR') alarm();
+ * if (isRegistryError(e) && e.code === 'INTEGRITY') console.error('tampered:', e.data?.path);
  * ```
  */
 export function isRegistryError(e: unknown): e is RegistryError {

@@ -1,11 +1,14 @@
-export { RegistryError, isRegistryError } from './errors.js';
-export type { RegistryErrorCode, RegistryErrorData } from './errors.js';
-export { Registry, openRegistry } from './registry.js';
+export { REGISTRY_ERROR_CODES, RegistryError, isRegistryError } from './errors';
+export type { IntegrityReason, RegistryErrorCode, RegistryErrorData } from './errors';
+export { Registry } from './registry';
+export { openRegistry } from './commands/open';
 export type {
   OpenRegistryOptions,
   RegisterOptions,
+  EventOptions,
   DatasetInfo,
   ResolvedVersion,
+  DeregisterResult,
   VersionRecord,
   VersionSummary,
   ModelSummary,
@@ -15,15 +18,20 @@ export type {
   LineageStep,
   CheckoutResult,
   CheckoutOptions,
-} from './registry.js';
-export { formatDiffMarkdown } from './diff.js';
-export type { RegistryDiff, MetricDiff, ParamDiff, DatasetDiff, FileDiff } from './diff.js';
-export type { RemoteOptions, PushResult, PullResult } from './remote.js';
-export { isValidName, parseTag, parseVersionRef, versionTag, stageTag } from './names.js';
-export type { ParsedTag, VersionRef } from './names.js';
-export type { RegistryFs } from './fs.js';
-export type { LockOptions } from './lock.js';
-export type { Identity } from './objects.js';
-export type { ModelFileInfo } from './modeldir.js';
-export { writeModelDirForTesting, MODEL_A_LAYERS } from './testing.js';
-export type { TestModelDirOptions } from './testing.js';
+  RegistryDiff,
+  MetricDiff,
+  ParamDiff,
+  DatasetDiff,
+  FileDiff,
+  FormatDiffOptions,
+  RemoteOptions,
+  PushResult,
+  PullResult,
+  LockOptions,
+  Identity,
+  ModelFileInfo,
+} from './types';
+export { formatDiffMarkdown } from './format-diff';
+export { isValidName, parseTag, parseVersionRef, versionTag, stageTag } from './names';
+export type { ParsedTag, VersionRef } from './names';
+export type { RegistryFs } from './fs';

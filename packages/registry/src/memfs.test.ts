@@ -2,13 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Volume, createFsFromVolume } from 'memfs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../test/helpers.js';
-import {
-  isRegistryError,
-  openRegistry,
-  writeModelDirForTesting,
-  type RegistryFs,
-} from './index.js';
+import { tempDir } from '../test/helpers';
+import { isRegistryError, openRegistry, type RegistryFs } from './index';
+import { writeModelDirForTesting } from './testing';
 
 let src: string;
 let cleanup: () => Promise<void>;

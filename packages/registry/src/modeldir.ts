@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RegistryError } from './errors.js';
-import type { FsAdapter } from './fs.js';
-
-/** One file of a model directory as mlship.json lists it. */
-export interface ModelFileInfo {
-  /** sha256 of the file, lowercase hex. */
-  sha256: string;
-  /** Size in bytes. */
-  bytes: number;
-}
+import { RegistryError } from './errors';
+import type { FsAdapter } from './fs';
+import type { ModelFileInfo } from './types';
 
 /** @internal A validated model directory in memory. */
 export interface LoadedModelDir {
@@ -54,7 +47,7 @@ export function filesOf(
   const files = meta.files;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) {
     throw new RegistryError(
-      'NOT_A_MODEL_DIR',
+      'INVALID_META',
       `${where}/mlship.json has no "files" map (expected { "<path>": { "sha256", "bytes" } })`,
       {
         data: { path: `${where}/mlship.json` },
@@ -72,7 +65,7 @@ export function filesOf(
       typeof i.bytes !== 'number'
     ) {
       throw new RegistryError(
-        'NOT_A_MODEL_DIR',
+        'INVALID_META',
         `${where}/mlship.json lists an invalid file entry ${JSON.stringify(p)}: expected a relative path with { sha256: <64 hex>, bytes: <number> }`,
         {
           data: { path: `${where}/mlship.json`, file: p },
@@ -111,14 +104,14 @@ export async function loadModelDir(fsa: FsAdapter, dir: string): Promise<LoadedM
   try {
     meta = JSON.parse(raw) as Record<string, unknown>;
   } catch (e) {
-    throw new RegistryError('NOT_A_MODEL_DIR', `${dir}/mlship.json is not valid JSON`, {
+    throw new RegistryError('INVALID_META', `${dir}/mlship.json is not valid JSON`, {
       cause: e,
       data: { path: `${dir}/mlship.json` },
     });
   }
   if (typeof meta !== 'object' || meta === null || meta.format !== 'mlship-model/1') {
     throw new RegistryError(
-      'NOT_A_MODEL_DIR',
+      'INVALID_META',
       `${dir}/mlship.json has format ${JSON.stringify((meta as { format?: unknown } | null)?.format)}, expected "mlship-model/1"`,
       {
         data: { path: `${dir}/mlship.json` },
@@ -135,20 +128,19 @@ export async function loadModelDir(fsa: FsAdapter, dir: string): Promise<LoadedM
   for (const [p, info] of Object.entries(listed)) {
     const data = await fsa.read(`${dir}/${p}`);
     if (data === undefined) {
-      throw new RegistryError(
-        'MODEL_FILE_MISSING',
-        `${dir}/${p} is listed in mlship.json but missing`,
-        { data: { path: `${dir}/${p}` } },
-      );
+      throw new RegistryError('INTEGRITY', `${dir}/${p} is listed in mlship.json but missing`, {
+        data: { path: `${dir}/${p}`, reason: 'missing' },
+      });
     }
     const sha = sha256Hex(data);
     if (sha !== info.sha256 || data.length !== info.bytes) {
       throw new RegistryError(
-        'MODEL_FILE_MISMATCH',
+        'INTEGRITY',
         `${dir}/${p} has sha256 ${sha} (${data.length} bytes), mlship.json expects ${info.sha256} (${info.bytes} bytes)`,
         {
           data: {
             path: `${dir}/${p}`,
+            reason: data.length !== info.bytes ? 'size' : 'sha256',
             expected: info,
             actual: { sha256: sha, bytes: data.length },
           },
@@ -160,11 +152,9 @@ export async function loadModelDir(fsa: FsAdapter, dir: string): Promise<LoadedM
   for (const p of await listFiles(fsa, dir)) {
     if (p !== 'mlship.json' && !listed[p]) {
       throw new RegistryError(
-        'MODEL_FILE_MISMATCH',
+        'INTEGRITY',
         `${dir}/${p} is not listed in mlship.json "files" (every file of a model directory must be)`,
-        {
-          data: { path: `${dir}/${p}` },
-        },
+        { data: { path: `${dir}/${p}`, reason: 'unlisted' } },
       );
     }
   }

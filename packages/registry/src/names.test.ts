@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidName, parseTag, parseVersionRef, stageTag, versionTag } from './names.js';
+import { isValidName, parseTag, parseVersionRef, stageTag, versionTag } from './names';
 
 describe('GTO tag grammar', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { RegistryError } from './errors.js';
+import { RegistryError } from './errors';
 
 const NAME_RE = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
 

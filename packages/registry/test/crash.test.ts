@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRegistry, writeModelDirForTesting } from '../src/index.js';
-import { fsckStrict, gitCli, spawnTs, tempDir } from './helpers.js';
+import { openRegistry } from '../src/index';
+import { writeModelDirForTesting } from '../src/testing';
+import { fsckStrict, gitCli, spawnTs, tempDir } from './helpers';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'register-loop.mts');
 const KILLS = 22;

@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { isRegistryError, type Registry } from '../src/index';
+import { writeModelDirForTesting } from '../src/testing';
 
 const execFileP = promisify(execFile);
 
@@ -150,4 +152,100 @@ export async function startGitHttpServer(
     server,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** The files of a model A directory written by writeModelDirForTesting, in git's order. */
+export const MODEL_A_FILES = [
+  'conv2d.weights.bin',
+  'conv2d_1.weights.bin',
+  'dense.weights.bin',
+  'dense_1.weights.bin',
+  'mlship.json',
+  'model.json',
+];
+
+/** Three model directories the registry tests register (inputs only: no test modifies them). */
+export interface ModelDirs {
+  /** model A, seed 1, accuracy 0.91, train set aaaa1111 */
+  base: string;
+  /** base's conv layers, new dense layers (strategy freeze), accuracy 0.95, train set bbbb2222 */
+  frozen: string;
+  /** every layer new (seed 3, strategy scratch), accuracy 0.93 */
+  scratch: string;
+}
+
+/** Writes the three model directories of {@link ModelDirs} under `root`. */
+export async function writeModelDirs(root: string): Promise<ModelDirs> {
+  const dirs = {
+    base: join(root, 'models', 'base'),
+    frozen: join(root, 'models', 'frozen'),
+    scratch: join(root, 'models', 'scratch'),
+  };
+  await writeModelDirForTesting(dirs.base, {
+    seed: 1,
+    metrics: { accuracy: 0.91, loss: 0.3 },
+    training: { optimizer: 'adam', learningRate: 0.001, epochs: 3 },
+    datasets: { train: { fingerprint: 'sha256:aaaa1111', count: 10000 } },
+  });
+  await writeModelDirForTesting(dirs.frozen, {
+    seed: 1,
+    layerSeeds: { dense: 2, dense_1: 2 },
+    metrics: { accuracy: 0.95, loss: 0.2 },
+    training: {
+      optimizer: 'adam',
+      learningRate: 0.0005,
+      epochs: 3,
+      frozen: ['conv2d', 'conv2d_1'],
+    },
+    datasets: { train: { fingerprint: 'sha256:bbbb2222', count: 10000 } },
+    strategy: 'freeze',
+  });
+  await writeModelDirForTesting(dirs.scratch, {
+    seed: 3,
+    metrics: { accuracy: 0.93 },
+    strategy: 'scratch',
+  });
+  return dirs;
+}
+
+/**
+ * Registers cnn v1 (base, message 'baseline'), v2 (frozen, parent v1, message 'freeze conv,
+ * retrain head') and v3 (scratch, parent v1, strategy scratch).
+ */
+export async function registerThree(
+  reg: Registry,
+  dirs: ModelDirs,
+): Promise<Awaited<ReturnType<Registry['register']>>[]> {
+  const v1 = await reg.register('cnn', dirs.base, { message: 'baseline' });
+  const v2 = await reg.register('cnn', dirs.frozen, {
+    parent: 'cnn@v1',
+    message: 'freeze conv, retrain head',
+  });
+  const v3 = await reg.register('cnn', dirs.scratch, { parent: 'cnn@v1', strategy: 'scratch' });
+  return [v1, v2, v3];
+}
+
+/**
+ * The stage history the tests build on {@link registerThree}: production -> v1 (#1), staging -> v2
+ * ('candidate', #2), production -> what staging points at ('promote', #3), staging removed (#4).
+ * Afterwards `cnn#production` is v2 and staging is unassigned.
+ */
+export async function assignStages(reg: Registry): Promise<void> {
+  await reg.assign('cnn@v1', 'production');
+  await reg.assign('cnn@v2', 'staging', { message: 'candidate' });
+  await reg.assign('cnn#staging', 'production', { message: 'promote' });
+  await reg.unassign('cnn', 'staging');
+}
+
+/** The code, message and data of the RegistryError `p` rejects with (fails on success). */
+export async function errorOf(
+  p: Promise<unknown>,
+): Promise<{ code: string; message: string; data: Record<string, unknown> | undefined }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isRegistryError(e)) return { code: e.code, message: e.message, data: e.data };
+    throw e;
+  }
+  throw new Error('expected a RegistryError, got success');
 }

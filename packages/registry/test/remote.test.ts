@@ -1,20 +1,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isRegistryError,
-  openRegistry,
-  writeModelDirForTesting,
-  type Registry,
-} from '../src/index.js';
-import { fsckStrict, gitCli, gitCommit, startGitHttpServer, tempDir } from './helpers.js';
+import { isRegistryError, openRegistry, type Registry } from '../src/index';
+import { writeModelDirForTesting } from '../src/testing';
+import { fsckStrict, gitCli, gitCommit, startGitHttpServer, tempDir } from './helpers';
 
 const AUTH = { username: 'alice', password: 's3cret' };
 
 let root: string;
 let cleanup: () => Promise<void>;
 let server: Awaited<ReturnType<typeof startGitHttpServer>>;
-let url: string;
-let a: Registry;
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -28,13 +22,11 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 beforeAll(async () => {
   ({ dir: root, cleanup } = await tempDir('mlship-remote-'));
-  // The remote is an ordinary project repository (a `main` branch with a commit) served by git.
+  // The remotes are ordinary project repositories (a `main` branch with a commit) served by git.
   const seed = join(root, 'seed');
   await gitCli(root, 'init', '-q', '-b', 'main', seed);
   await gitCommit(seed, '-q', '--allow-empty', '-m', 'project');
-  await gitCli(root, 'clone', '-q', '--bare', seed, join(root, 'srv', 'models.git'));
   server = await startGitHttpServer(join(root, 'srv'), AUTH);
-  url = `${server.url}/models.git`;
   await writeModelDirForTesting(join(root, 'm1'), { seed: 1, metrics: { accuracy: 0.9 } });
   await writeModelDirForTesting(join(root, 'm2'), {
     seed: 1,
@@ -42,31 +34,43 @@ beforeAll(async () => {
     metrics: { accuracy: 0.95 },
   });
   await writeModelDirForTesting(join(root, 'm3'), { seed: 3 });
-  a = await openRegistry({ dir: join(root, 'a') });
-  await a.register('cnn', join(root, 'm1'));
-  await a.register('cnn', join(root, 'm2'), { parent: 'cnn@v1' });
-  await a.assign('cnn@v1', 'production');
-  await a.assign('cnn@v2', 'production');
-  await a.unassign('cnn', 'production');
-  await a.assign('cnn@v2', 'production');
 });
 afterAll(async () => {
   await server.close();
   await cleanup();
 });
 
+/**
+ * A fresh served remote `<name>.git` (a clone of the project repository) and a registry `a` with
+ * cnn v1, v2 (parent v1) and the stage history production -> v1, -> v2, removed, -> v2.
+ */
+async function setup(name: string): Promise<{ url: string; a: Registry; dir: string }> {
+  await gitCli(root, 'clone', '-q', '--bare', join(root, 'seed'), join(root, 'srv', `${name}.git`));
+  const dir = join(root, name);
+  const a = await openRegistry({ dir: join(dir, 'a') });
+  await a.register('cnn', join(root, 'm1'));
+  await a.register('cnn', join(root, 'm2'), { parent: 'cnn@v1' });
+  await a.assign('cnn@v1', 'production');
+  await a.assign('cnn@v2', 'production');
+  await a.unassign('cnn', 'production');
+  await a.assign('cnn@v2', 'production');
+  return { url: `${server.url}/${name}.git`, a, dir };
+}
+
 describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
   it('refuses without credentials with a typed auth error', async () => {
+    const { url, a } = await setup('noauth');
     expect(await codeOf(a.push({ url }))).toMatch(/^REMOTE_AUTH_FAILED: .*HTTP 401/);
   });
 
   it('pushes versions, tags and the full alias history; the git CLI clones and reads them', async () => {
+    const { url, a, dir } = await setup('push');
     const res = await a.push({ url, auth: AUTH });
     expect(res.pushed).toContain('refs/heads/mlship');
     expect(res.pushed).toHaveLength(1 + 2 + 4);
     const authed = url.replace('http://', `http://${AUTH.username}:${AUTH.password}@`);
-    const clone = join(root, 'clone');
-    await gitCli(root, 'clone', '-q', '--branch', 'mlship', authed, clone);
+    const clone = join(dir, 'clone');
+    await gitCli(dir, 'clone', '-q', '--branch', 'mlship', authed, clone);
     expect(await gitCli(clone, 'tag', '-l')).toBe(
       'cnn#production!#3\ncnn#production#1\ncnn#production#2\ncnn#production#4\ncnn@v1.0.0\ncnn@v2.0.0\n',
     );
@@ -80,11 +84,11 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
       /models\/cnn\/dense\.weights\.bin/,
     );
     await fsckStrict(clone);
-    await fsckStrict(join(root, 'srv', 'models.git'));
+    await fsckStrict(join(root, 'srv', 'push.git'));
     // a plain `git clone` (default branch main) has the registry only as origin/mlship: reading
     // works through the tags, and registering continues that history instead of forking it
-    const plain = join(root, 'plain-clone');
-    await gitCli(root, 'clone', '-q', authed, plain);
+    const plain = join(dir, 'plain-clone');
+    await gitCli(dir, 'clone', '-q', authed, plain);
     const c = await openRegistry({ dir: plain, create: false });
     expect((await c.resolve('cnn#production')).version).toBe(2);
     const v3 = await c.register('cnn', join(root, 'm3'));
@@ -98,7 +102,9 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
   });
 
   it('pulls into an empty registry: same versions, stages and history; checkout verifies', async () => {
-    const b = await openRegistry({ dir: join(root, 'b'), bare: true });
+    const { url, a, dir } = await setup('pull');
+    await a.push({ url, auth: AUTH });
+    const b = await openRegistry({ dir: join(dir, 'b'), bare: true });
     const res = await b.pull({ url, auth: AUTH });
     expect(res.branch).toBe('created');
     expect(res.newTags).toHaveLength(6);
@@ -113,7 +119,7 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
       'unassign:2',
       'assign:2',
     ]);
-    await b.checkout('cnn@v2', join(root, 'b-out'));
+    await b.checkout('cnn@v2', join(dir, 'b-out'));
     expect((await b.lineage('cnn@v2')).map((s) => s.tag)).toEqual(['cnn@v2.0.0', 'cnn@v1.0.0']);
 
     // b registers v3 and pushes; a pulls it as a fast-forward
@@ -125,11 +131,11 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
     expect(pulled.newTags).toEqual(['cnn#staging#5', 'cnn@v3.0.0']);
     expect((await a.resolve('cnn#staging')).version).toBe(3);
     expect((await a.pull({ url, auth: AUTH })).branch).toBe('up-to-date');
-    await fsckStrict(join(root, 'a'));
+    await fsckStrict(join(dir, 'a'));
 
     // a configured remote (git remote add origin ...) is used when no url is given
-    const d = join(root, 'd');
-    await gitCli(root, 'init', '-q', '-b', 'main', d);
+    const d = join(dir, 'd');
+    await gitCli(dir, 'init', '-q', '-b', 'main', d);
     await gitCli(d, 'remote', 'add', 'origin', url);
     const dreg = await openRegistry({ dir: d, create: false });
     expect(await codeOf(dreg.pull({}))).toMatch(/^REMOTE_AUTH_FAILED: /);

@@ -1,18 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { RegistryError } from './errors.js';
-import type { FsAdapter } from './fs.js';
-
-/** How the registry waits for and recovers its write lock (`<gitdir>/mlship.lock`). */
-export interface LockOptions {
-  /** Give up with `LOCK_TIMEOUT` after this long. Default 30000 ms. */
-  timeoutMs?: number;
-  /**
-   * A lock from another host (whose pid cannot be checked) older than this is stale. Default
-   * 120000 ms. A lock from this host is stale exactly when its pid is no longer alive.
-   */
-  staleMs?: number;
-}
+import { RegistryError } from '../errors';
+import type { FsAdapter } from '../fs';
+import type { LockOptions } from '../types';
 
 interface LockContent {
   pid: number;

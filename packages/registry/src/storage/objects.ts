@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as git from 'isomorphic-git';
-import type { FsAdapter } from './fs.js';
-
-/** Author / committer / tagger identity written into commits and tags. */
-export interface Identity {
-  /** Display name, e.g. `mlship`. */
-  name: string;
-  /** E-mail, e.g. `mlship@localhost`. */
-  email: string;
-}
+import type { FsAdapter } from '../fs';
+import type { Identity } from '../types';
 
 /** @internal A tree entry as git stores it. */
 export interface TreeEntry {

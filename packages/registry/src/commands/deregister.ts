@@ -1,0 +1,37 @@
+import { withLock, type RegistryContext } from '../context';
+import { parseVersionRef } from '../names';
+import { ObjectWriter } from '../storage/objects';
+import { modelState, resolveIn, stamp } from '../storage/state';
+import { writeDeregisterTag } from '../storage/tags';
+import type { DeregisterResult, EventOptions } from '../types';
+
+/**
+ * Retires a version with a GTO deregistration tag `name@vN.0.0!#K`.
+ *
+ * @param ctx - the registry
+ * @param ref - the version
+ * @param options - `message`
+ * @returns the version and the deregistration tag
+ * @throws RegistryError `VERSION_NOT_FOUND`, `MODEL_NOT_FOUND`, `LOCK_TIMEOUT`
+ */
+export async function deregister(
+  ctx: RegistryContext,
+  ref: string,
+  options: EventOptions = {},
+): Promise<DeregisterResult> {
+  const name = parseVersionRef(ref).name;
+  return withLock(ctx, async () => {
+    const m = await modelState(ctx, name);
+    const v = resolveIn(name, m, ref);
+    const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
+    const tag = await writeDeregisterTag(
+      ctx,
+      w,
+      v,
+      m.maxCounter + 1,
+      options.message ?? '',
+      stamp(ctx, m),
+    );
+    return { ...v, deregistrationTag: tag };
+  });
+}

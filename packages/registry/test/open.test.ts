@@ -1,0 +1,77 @@
+// openRegistry on bare repositories, with injected fs, clock and author, read back with git.
+import * as nodeFs from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRegistry, type RegistryFs } from '../src/index';
+import { errorOf, fsckStrict, gitCli, tempDir, writeModelDirs, type ModelDirs } from './helpers';
+
+let root: string;
+let cleanup: () => Promise<void>;
+let dirs: ModelDirs;
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir());
+  dirs = await writeModelDirs(root);
+});
+afterAll(async () => cleanup());
+
+describe('registry in a bare repository, with injected fs, clock and author', () => {
+  it('writes through the given fs and stamps commits and tags with the given clock', async () => {
+    const repo = join(root, 'bare.git');
+    await gitCli(root, 'init', '-q', '--bare', repo);
+    const calls = new Set<string>();
+    const promises = new Proxy(nodeFs.promises, {
+      get(target, prop: string) {
+        const v = (target as unknown as Record<string, unknown>)[prop];
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          calls.add(prop);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const fs = { promises } as unknown as RegistryFs;
+    const clock = (): Date => new Date('2030-01-02T03:04:05Z');
+    const reg = await openRegistry({
+      dir: repo,
+      fs,
+      clock,
+      author: { name: 'CI', email: 'ci@example.com' },
+    });
+    expect(reg.gitdir).toBe(repo);
+    const v = await reg.register('mnist-cnn', dirs.base);
+    await reg.assign('mnist-cnn@v1', 'production');
+    expect([...calls]).toEqual(expect.arrayContaining(['writeFile', 'rename', 'readFile']));
+    expect(await gitCli(repo, 'log', '--format=%an %aI', 'mlship')).toBe(
+      'CI 2030-01-02T03:04:05+00:00\n',
+    );
+    // the clock stands still, yet the model's events stay ordered for GTO (which sorts by tag
+    // time, one-second resolution): each tag is stamped at least a second after the previous one
+    expect(
+      await gitCli(repo, 'tag', '-l', '--format=%(refname:short) %(taggerdate:iso-strict)'),
+    ).toBe(
+      'mnist-cnn#production#1 2030-01-02T03:04:06+00:00\nmnist-cnn@v1.0.0 2030-01-02T03:04:05+00:00\n',
+    );
+    expect((await reg.show('mnist-cnn@v1')).created).toBe('2030-01-02T03:04:05.000Z');
+    expect(v.version).toBe(1);
+    await fsckStrict(repo);
+  });
+
+  it('creates a repository when asked and refuses a missing one when not', async () => {
+    const created = await openRegistry({ dir: join(root, 'fresh'), bare: true });
+    expect(created.gitdir).toBe(join(root, 'fresh'));
+    expect((await gitCli(join(root, 'fresh'), 'rev-parse', '--is-bare-repository')).trim()).toBe(
+      'true',
+    );
+    // a repository the registry creates is its own: HEAD is the registry branch, so clones check
+    // it out and remotes have a born HEAD
+    expect((await gitCli(join(root, 'fresh'), 'symbolic-ref', 'HEAD')).trim()).toBe(
+      'refs/heads/mlship',
+    );
+    expect(
+      await errorOf(openRegistry({ dir: join(root, 'nothing-here'), create: false })),
+    ).toMatchObject({
+      code: 'NOT_A_REPOSITORY',
+      message: /nothing-here is not a git repository/,
+    });
+  });
+});
