@@ -1,23 +1,26 @@
 import { describe, expect, it } from 'vitest';
+import { MlshipError, isMlshipError } from '@mlship/core';
 import { TfError, isTfError } from './errors';
 
 describe('TfError', () => {
-  it('carries code, name, data and cause, and serialises them', () => {
+  it('carries code, name, data and cause, and serialises them with the cause kept', () => {
     const cause = new Error('ENOENT: no such file');
-    const e = new TfError('MODEL_NOT_FOUND', 'No model at /m: /m/model.json does not exist', {
+    const e = new TfError('NOT_A_MODEL_DIR', 'No model at /m: /m/model.json does not exist', {
       cause,
       data: { path: '/m/model.json' },
     });
     expect(e).toBeInstanceOf(Error);
+    expect(e).toBeInstanceOf(MlshipError);
+    expect(isMlshipError(e, 'NOT_A_MODEL_DIR')).toBe(true);
     expect(e.name).toBe('TfError');
-    expect(e.code).toBe('MODEL_NOT_FOUND');
+    expect(e.code).toBe('NOT_A_MODEL_DIR');
     expect(e.cause).toBe(cause);
     expect(JSON.parse(JSON.stringify(e))).toEqual({
       name: 'TfError',
-      code: 'MODEL_NOT_FOUND',
+      code: 'NOT_A_MODEL_DIR',
       message: 'No model at /m: /m/model.json does not exist',
       data: { path: '/m/model.json' },
-      cause: 'ENOENT: no such file',
+      cause: { name: 'Error', message: 'ENOENT: no such file' },
     });
   });
 

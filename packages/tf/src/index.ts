@@ -15,9 +15,16 @@ export { tf };
 export { initRuntime, getRuntimeInfo } from './runtime';
 export type { Backend, BackendRequest, RuntimeInfo, RuntimeOptions } from './runtime';
 export { patchBatchNormalization } from './batchnorm';
-export { saveLayersModel, loadLayersModel, readModelArtifacts } from './io';
-export type { ExtraFiles, LoadModelOptions, SaveModelOptions, SavedModel, WrittenFile } from './io';
-export { TfError, isTfError } from './errors';
+export { saveLayersModel } from './io/save';
+export { loadLayersModel, readModelArtifacts } from './io/load';
+export type {
+  ExtraFiles,
+  LoadModelOptions,
+  SaveModelOptions,
+  SavedModel,
+  WrittenFile,
+} from './io/types';
+export { TfError, isTfError, TF_ERROR_CODES } from './errors';
 export type { TfErrorCode, TfErrorData, TfErrorOptions } from './errors';
 export {
   enableWasmThreads,

@@ -259,6 +259,27 @@ describe('saveLayersModel / loadLayersModel', () => {
     expect(predict(await loadLayersModel(dir))).toEqual(predict(other));
     expect((await readdir(root)).filter((n) => n.startsWith('.overwrite.'))).toEqual([]);
   });
+
+  it.each([
+    [
+      'saveLayersModel',
+      () => saveLayersModel(model, path.join(root, 'typo'), { overwrites: true } as never),
+      /^saveLayersModel options: unknown option "overwrites" \(did you mean "overwrite"\?\); accepted: overwrite, extraFiles$/,
+    ],
+    [
+      'loadLayersModel',
+      () => loadLayersModel(path.join(root, 'typo'), { strct: false } as never),
+      /^loadLayersModel options: unknown option "strct" \(did you mean "strict"\?\); accepted: strict$/,
+    ],
+  ])(
+    '%s rejects an unknown option key with INVALID_OPTION naming it and the accepted ones',
+    async (_fn, call, message) => {
+      const error: unknown = await call().catch((e: unknown) => e);
+      expect(isTfError(error) && error.code).toBe('INVALID_OPTION');
+      expect((error as Error).message).toMatch(message);
+      expect((await readdir(root)).filter((n) => n.includes('typo'))).toEqual([]);
+    },
+  );
 });
 
 describe('crash safety', () => {
@@ -296,28 +317,33 @@ type Corruption = (dir: string, names: string[]) => Promise<void>;
 const binOf = (names: string[], layer: number): string => `${names[layer]}.weights.bin`;
 
 describe('loading a corrupted model dir', () => {
-  const cases: [string, TfErrorCode, Corruption, RegExp][] = [
+  // label, code, data.reason (INTEGRITY only), corruption, message
+  const cases: [string, TfErrorCode, string | undefined, Corruption, RegExp][] = [
     [
       'missing dir',
-      'MODEL_NOT_FOUND',
+      'NOT_A_MODEL_DIR',
+      undefined,
       (dir) => rm(dir, { recursive: true }),
       /^No model at .*: directory .* does not exist \(expected a tfjs layers-model directory with model\.json\)$/,
     ],
     [
       'missing model.json',
-      'MODEL_NOT_FOUND',
+      'NOT_A_MODEL_DIR',
+      undefined,
       (dir) => unlink(path.join(dir, 'model.json')),
       /^No model at .*: .*model\.json does not exist/,
     ],
     [
       'model.json not JSON',
       'MODEL_JSON_INVALID',
+      undefined,
       (dir) => writeFile(path.join(dir, 'model.json'), '{"format": "layers-model",'),
       /model\.json is not valid JSON \(/,
     ],
     [
       'a graph model',
       'MODEL_JSON_INVALID',
+      undefined,
       async (dir) => {
         const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as Record<
           string,
@@ -333,6 +359,7 @@ describe('loading a corrupted model dir', () => {
     [
       'no weightsManifest',
       'MODEL_JSON_INVALID',
+      undefined,
       async (dir) => {
         const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as Record<
           string,
@@ -345,25 +372,29 @@ describe('loading a corrupted model dir', () => {
     ],
     [
       'a weight file missing',
-      'MODEL_FILE_MISSING',
+      'INTEGRITY',
+      'missing',
       (dir, names) => unlink(path.join(dir, binOf(names, 3))),
       /^Weight file .*dense_Dense\d+\.weights\.bin listed in .*model\.json is missing \(.*ENOENT.*\); expected 1740 bytes for dense_Dense\d+\/kernel, dense_Dense\d+\/bias$/,
     ],
     [
       'a truncated weight file',
-      'WEIGHTS_TRUNCATED',
+      'INTEGRITY',
+      'size',
       (dir, names) => truncate(path.join(dir, binOf(names, 3)), 1739),
       /^Weight file .*dense_Dense\d+\.weights\.bin is truncated: expected 1740 bytes, found 1739 \(manifest: dense_Dense\d+\/kernel float32\[144,3\], dense_Dense\d+\/bias float32\[3\]\)$/,
     ],
     [
       'a weight file too long',
-      'WEIGHTS_MISMATCH',
+      'INTEGRITY',
+      'size',
       (dir, names) => appendFile(path.join(dir, binOf(names, 0)), Buffer.alloc(4)),
       /^Weight file .*conv2d_Conv2D\d+\.weights\.bin is larger than its manifest says: expected 160 bytes, found 164/,
     ],
     [
       'manifest shapes not matching the topology',
       'WEIGHTS_MISMATCH',
+      undefined,
       async (dir) => {
         const text = await readFile(path.join(dir, 'model.json'), 'utf8');
         const json = JSON.parse(text) as {
@@ -380,7 +411,7 @@ describe('loading a corrupted model dir', () => {
     ],
   ];
 
-  it.each(cases)('%s -> %s', async (label, code, corrupt, message) => {
+  it.each(cases)('%s -> %s %s', async (label, code, reason, corrupt, message) => {
     const dir = path.join(root, `corrupt-${label.replace(/\W+/g, '-')}`);
     await saveLayersModel(model, dir);
     await corrupt(
@@ -392,6 +423,7 @@ describe('loading a corrupted model dir', () => {
     expect((error as TfError).code).toBe(code);
     expect((error as TfError).message).toMatch(message);
     expect((error as TfError).data?.path).toMatch(/^\//);
+    expect((error as TfError).data?.reason).toBe(reason);
   });
 
   it('readModelArtifacts returns the validated artifacts for tf.io.fromMemory', async () => {

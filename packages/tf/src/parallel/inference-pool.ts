@@ -1,8 +1,8 @@
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { TfError } from '../errors';
-import { readModelArtifacts } from '../io';
+import { captureArtifacts } from '../io/layout';
+import { readModelArtifacts } from '../io/load';
 import { parallelError } from './errors';
 import {
   SharedArena,
@@ -113,7 +113,7 @@ export async function createInferencePool(options: InferencePoolOptions): Promis
   const artifacts =
     options.modelArtifacts ??
     (options.model !== undefined
-      ? await artifactsOf(options.model)
+      ? await captureArtifacts(options.model, 'INVALID_OPTION')
       : await readModelArtifacts(options.modelDir as string));
   const entry = workerEntryOf(options.workerEntry);
   const backend: string = options.backend ?? 'wasm';
@@ -216,19 +216,4 @@ class Pool implements InferencePool {
     this.disposed = true;
     await Promise.all(this.team.map((w) => w.terminate()));
   }
-}
-
-/** @internal The topology and current weights of a model, in memory (`model.save` to a handler). */
-export async function artifactsOf(model: tfTypes.LayersModel): Promise<tfTypes.io.ModelArtifacts> {
-  let artifacts: tfTypes.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler((a) => {
-      artifacts = a;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
-  if (artifacts === undefined) throw new Error('@mlship/tf: model.save produced no artifacts');
-  return artifacts;
 }

@@ -2,7 +2,8 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { TfError } from '../errors';
 import { parallelError } from './errors';
-import { artifactsOf, workerEntryOf } from './inference-pool';
+import { captureArtifacts } from '../io/layout';
+import { workerEntryOf } from './inference-pool';
 import { SharedArena, TfWorker, shardRows } from './worker-host';
 
 /**
@@ -268,7 +269,7 @@ export async function createParallelTrainer(
     grads: Array.from({ length: workers }, () => new SharedArrayBuffer(gradOffset * 4)),
     stats: Array.from({ length: workers }, () => new SharedArrayBuffer(statOffset * 4)),
   };
-  const artifacts = await artifactsOf(model);
+  const artifacts = await captureArtifacts(model, 'INVALID_OPTION');
   const entry = workers > 0 ? workerEntryOf(options.workerEntry) : { entry: '' };
   const team = Array.from(
     { length: workers },
