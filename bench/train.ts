@@ -278,9 +278,10 @@ function tfjsEntry(
       warm.dispose();
     },
     infer: predict,
-    async teardown() {
+    teardown() {
       model?.dispose();
       for (const t of [xs, ys, tx]) t?.dispose();
+      return Promise.resolve();
     },
   };
 }

@@ -1,5 +1,5 @@
-import { DataError } from './errors.js';
-import type { ImageDataset } from './types.js';
+import { DataError } from './errors';
+import type { ImageDataset } from './types';
 
 /**
  * Checks that a dataset is internally consistent: shape entries are non-negative integers,

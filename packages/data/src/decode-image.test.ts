@@ -5,10 +5,10 @@ import * as zlib from 'node:zlib';
 import jpegjs from 'jpeg-js';
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from './decode-image.js';
-import { isDataError } from './errors.js';
-import { loadImageFolder } from './image-folder.js';
-import { loadMnist } from './mnist.js';
+import { decodeImage } from './decode-image';
+import { isDataError } from './errors';
+import { loadImageFolder } from './image-folder';
+import { loadMnist } from './mnist';
 
 let digit: Uint8Array; // a real MNIST test digit, 28x28 grey
 

@@ -1,8 +1,8 @@
 import jpegjs from 'jpeg-js';
-import { DataError } from './errors.js';
-import { decodePng } from './png.js';
-import type { RgbaImage } from './png.js';
-import { rgbaToResized } from './resize.js';
+import { DataError } from './errors';
+import { decodePng } from './png';
+import type { RgbaImage } from './png';
+import { rgbaToResized } from './resize';
 
 /** Options of {@link decodeImage}. */
 export interface DecodeImageOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, isDataError } from './errors.js';
+import { DataError, isDataError } from './errors';
 
 describe('DataError', () => {
   it('carries code, data and cause, and serialises them', () => {

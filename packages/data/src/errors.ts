@@ -111,9 +111,18 @@ export class DataError extends Error {
       message: this.message,
     };
     if (this.data !== undefined) out.data = this.data;
-    if (this.cause !== undefined)
-      out.cause = this.cause instanceof Error ? this.cause.message : String(this.cause);
+    if (this.cause !== undefined) out.cause = describeCause(this.cause);
     return out;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  if (typeof cause === 'string') return cause;
+  try {
+    return JSON.stringify(cause) ?? typeof cause;
+  } catch {
+    return typeof cause;
   }
 }
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from './fingerprint.js';
-import { loadMnist } from './mnist.js';
-import { slice, take, toFloat32 } from './ops.js';
-import type { ImageDataset } from './types.js';
+import { fingerprint } from './fingerprint';
+import { loadMnist } from './mnist';
+import { slice, take, toFloat32 } from './ops';
+import type { ImageDataset } from './types';
 
 let test: ImageDataset;
 let small: ImageDataset;

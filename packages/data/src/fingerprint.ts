@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
-import { validateDataset } from './dataset.js';
-import type { ImageDataset } from './types.js';
+import { validateDataset } from './dataset';
+import type { ImageDataset } from './types';
 
 /**
  * Version of the fingerprint's canonical header; bumped if the hashed layout ever changes.

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { DataError } from './errors.js';
-import type { DataFs } from './types.js';
+import { DataError } from './errors';
+import type { DataFs } from './types';
 
 const readFileCallback = promisify(readFile);
 

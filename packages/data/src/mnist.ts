@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { DataError } from './errors.js';
-import { nodeDataFs, readFileOrThrow } from './fs.js';
-import { loadIdx } from './idx.js';
-import { resolvePeerDir } from './peers.js';
-import type { DataFs, ImageDataset } from './types.js';
+import { DataError } from './errors';
+import { nodeDataFs, readFileOrThrow } from './fs';
+import { loadIdx } from './idx';
+import { resolvePeerDir } from './peers';
+import type { DataFs, ImageDataset } from './types';
 
 /**
  * The ten digit classes of MNIST, `'0'..'9'` (the `classNames` of {@link loadMnist}'s datasets).

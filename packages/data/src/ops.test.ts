@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from './fingerprint.js';
-import { loadMnist } from './mnist.js';
+import { fingerprint } from './fingerprint';
+import { loadMnist } from './mnist';
 import {
   batches,
   concat,
@@ -12,9 +12,9 @@ import {
   stratifiedSplit,
   take,
   toFloat32,
-} from './ops.js';
-import type { BatchesOptions } from './ops.js';
-import type { ImageDataset } from './types.js';
+} from './ops';
+import type { BatchesOptions } from './ops';
+import type { ImageDataset } from './types';
 
 let test: ImageDataset;
 

@@ -1,7 +1,7 @@
-import { allocLike, gather, imageSize } from './dataset.js';
-import { DataError } from './errors.js';
-import { checkSeed, createRng, permutation } from './random.js';
-import type { ImageDataset } from './types.js';
+import { allocLike, gather, imageSize } from './dataset';
+import { DataError } from './errors';
+import { checkSeed, createRng, permutation } from './random';
+import type { ImageDataset } from './types';
 
 function invalid(message: string, data: Record<string, unknown> = {}): DataError {
   return new DataError('INVALID_ARGUMENT', message, { data });
@@ -400,7 +400,7 @@ export function concat(...datasets: ImageDataset[]): ImageDataset {
   const labels = new Int32Array(n);
   let at = 0;
   for (const ds of datasets) {
-    images.set(ds.images as never, at * h * w * c);
+    images.set(ds.images, at * h * w * c);
     labels.set(ds.labels, at);
     at += ds.shape[0];
   }

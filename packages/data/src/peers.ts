@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DataError } from './errors.js';
+import { DataError } from './errors';
 
 /**
  * A require function anchored at this module. In the ESM build `import.meta.url` is set; in the CJS

@@ -1,7 +1,7 @@
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMnist } from './mnist.js';
-import { decodePng } from './png.js';
+import { loadMnist } from './mnist';
+import { decodePng } from './png';
 
 let rgba: Buffer;
 

@@ -1,6 +1,6 @@
 import { createRng, isValidSeed, permutation } from '@mlship/core';
 import type { Rng } from '@mlship/core';
-import { DataError } from './errors.js';
+import { DataError } from './errors';
 
 // The seeded generator is @mlship/core's (one implementation for every package); @mlship/data
 // re-exports it from its root so existing imports keep working.

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from './fingerprint.js';
-import { loadMnist } from './mnist.js';
-import { take, toFloat32 } from './ops.js';
-import { applyShift, composeShifts, validateShift } from './shifts.js';
-import type { ShiftSpec } from './shifts.js';
-import type { ImageDataset } from './types.js';
+import { fingerprint } from './fingerprint';
+import { loadMnist } from './mnist';
+import { take, toFloat32 } from './ops';
+import { applyShift, composeShifts, validateShift } from './shifts';
+import type { ShiftSpec } from './shifts';
+import type { ImageDataset } from './types';
 
 let ds: ImageDataset;
 

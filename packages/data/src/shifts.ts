@@ -1,8 +1,8 @@
-import { imageSize } from './dataset.js';
-import { DataError } from './errors.js';
-import { checkSeed, createRng } from './random.js';
-import type { Rng } from './random.js';
-import type { ImageDataset } from './types.js';
+import { imageSize } from './dataset';
+import { DataError } from './errors';
+import { checkSeed, createRng } from './random';
+import type { Rng } from './random';
+import type { ImageDataset } from './types';
 
 /** Rotation about the image centre by an angle drawn per image, uniform in `[-maxDegrees, maxDegrees]` (or in `degrees`). */
 export interface RotateShift {
@@ -122,7 +122,7 @@ function isRange(v: unknown, min = -Infinity): v is readonly [number, number] {
  * ```
  */
 export function validateShift<T extends ShiftSpec>(spec: T): T {
-  const s = spec as ShiftSpec;
+  const s: ShiftSpec = spec;
   switch (s?.kind) {
     case 'rotate':
       if (s.degrees !== undefined ? !isRange(s.degrees) : !isNum(s.maxDegrees, 0)) {

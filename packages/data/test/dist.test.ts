@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from '../src/fingerprint.js';
-import { loadMnist } from '../src/mnist.js';
-import { take } from '../src/ops.js';
+import { fingerprint } from '../src/fingerprint';
+import { loadMnist } from '../src/mnist';
+import { take } from '../src/ops';
 
 const run = promisify(execFile);
 const pkgDir = resolve(__dirname, '..');
