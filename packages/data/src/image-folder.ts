@@ -208,7 +208,7 @@ export async function loadImageFolder(
   const size = height * width * channels;
   const images = new Uint8Array(files.length * size);
   const ok = new Uint8Array(files.length);
-  const failures: (SkippedFile | undefined)[] = new Array(files.length);
+  const failures = new Array<SkippedFile | undefined>(files.length);
   let firstFatal: DataError | undefined;
   let next = 0;
   // With the default fs, small image files are read synchronously (one syscall sequence, no

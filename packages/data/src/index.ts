@@ -3,12 +3,7 @@ export { DataError, isDataError } from './errors';
 export type { DataErrorCode, DataErrorData, DataErrorOptions } from './errors';
 export { parseIdx, loadIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx';
 export type { IdxArray, ParseIdxOptions, LoadIdxOptions } from './idx';
-export {
-  loadMnist,
-  loadFashionMnist,
-  MNIST_CLASS_NAMES,
-  FASHION_MNIST_CLASS_NAMES,
-} from './mnist';
+export { loadMnist, loadFashionMnist, MNIST_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES } from './mnist';
 export type { LoadMnistOptions, LoadFashionMnistOptions } from './mnist';
 export { loadImageFolder } from './image-folder';
 export { decodeImage } from './decode-image';
