@@ -21,7 +21,6 @@ const WARN_ONLY = {
   ],
   'packages/model/**': ['@typescript-eslint/no-base-to-string'],
   'packages/registry/**': [
-    'no-restricted-imports',
     '@typescript-eslint/no-unnecessary-type-assertion',
     '@typescript-eslint/require-await',
     '@typescript-eslint/unbound-method',
