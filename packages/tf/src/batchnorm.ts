@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TfError } from './errors';
 
 const PATCHED = Symbol.for('@mlship/tf.batchNormalizationPatched');
 
@@ -20,7 +21,7 @@ type CallFn = (this: tf.layers.Layer, inputs: unknown, kwargs?: Record<string, u
  * `trainable` flag of the layers inside it in tfjs; freeze the BatchNormalization layers themselves.
  *
  * @returns true if this call installed the patch, false if it was already installed.
- * @throws TfError never; throws a plain Error if tfjs-layers no longer registers BatchNormalization.
+ * @throws TfError `BACKEND_INIT_FAILED` if tfjs-layers no longer registers BatchNormalization.
  * @example
  * ```ts
  * patchBatchNormalization();
@@ -30,7 +31,8 @@ type CallFn = (this: tf.layers.Layer, inputs: unknown, kwargs?: Record<string, u
 export function patchBatchNormalization(): boolean {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization'];
   if (entry === undefined) {
-    throw new Error(
+    throw new TfError(
+      'BACKEND_INIT_FAILED',
       'tfjs-layers did not register a BatchNormalization class; cannot apply the mlship BN fix',
     );
   }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { patchBatchNormalization } from './batchnorm';
 import { TfError, describeError } from './errors';
+import { checkTfOptions } from './options';
 import { registerWasmTrainingKernels } from './kernels/index';
 import { resolveFromAnchors } from './resolve';
 import { MAX_WASM_THREADS, enableWasmThreads } from './parallel/threads';
@@ -48,6 +49,7 @@ export interface RuntimeInfo {
 }
 
 const TFJS_NODE = '@tensorflow/tfjs-node';
+const RUNTIME_OPTIONS: readonly (keyof RuntimeOptions)[] = ['backend', 'env', 'threads'];
 const BACKENDS: readonly string[] = ['auto', 'tensorflow', 'tfjs-node', 'wasm', 'cpu'];
 
 let current:
@@ -66,11 +68,12 @@ const kernelsByBackend = new Map<Backend, string[]>();
  * different backend switches to it (tensors created on the old backend move lazily on read, as
  * with `tf.setBackend`). Calls are serialised, so a switch never interleaves with another one.
  *
- * @param options - `backend` (default: `MLSHIP_BACKEND` from `env`, else `auto`) and `env`.
- * @returns the active backend, what was requested, why, and the kernels mlship registered.
- * @throws TfError `INVALID_OPTION` for an unknown backend name; `BACKEND_UNAVAILABLE` when an
- *   explicitly requested backend is not installed or does not load (the message says how to get
- *   it); `BACKEND_INIT_FAILED` when TensorFlow.js cannot initialise it.
+ * @param options - `backend` (default: `MLSHIP_BACKEND` from `env`, else `auto`), `env`, `threads`.
+ * @returns the active backend, what was requested, why, the kernels mlship registered, threads.
+ * @throws TfError `INVALID_OPTION` for an unknown backend name or option key, or a bad thread
+ *   count; `BACKEND_UNAVAILABLE` when an explicitly requested backend is not installed or does not
+ *   load (the message says how to get it); `BACKEND_INIT_FAILED` when TensorFlow.js cannot
+ *   initialise it.
  * @example
  * ```ts
  * const info = await initRuntime();
@@ -82,6 +85,7 @@ export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> 
   let source: string;
   let threads: number;
   try {
+    checkTfOptions(options, RUNTIME_OPTIONS, 'initRuntime options');
     [requested, source] = parseRequest(options);
     threads = parseThreads(options);
   } catch (e) {

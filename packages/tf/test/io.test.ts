@@ -259,27 +259,6 @@ describe('saveLayersModel / loadLayersModel', () => {
     expect(predict(await loadLayersModel(dir))).toEqual(predict(other));
     expect((await readdir(root)).filter((n) => n.startsWith('.overwrite.'))).toEqual([]);
   });
-
-  it.each([
-    [
-      'saveLayersModel',
-      () => saveLayersModel(model, path.join(root, 'typo'), { overwrites: true } as never),
-      /^saveLayersModel options: unknown option "overwrites" \(did you mean "overwrite"\?\); accepted: overwrite, extraFiles$/,
-    ],
-    [
-      'loadLayersModel',
-      () => loadLayersModel(path.join(root, 'typo'), { strct: false } as never),
-      /^loadLayersModel options: unknown option "strct" \(did you mean "strict"\?\); accepted: strict$/,
-    ],
-  ])(
-    '%s rejects an unknown option key with INVALID_OPTION naming it and the accepted ones',
-    async (_fn, call, message) => {
-      const error: unknown = await call().catch((e: unknown) => e);
-      expect(isTfError(error) && error.code).toBe('INVALID_OPTION');
-      expect((error as Error).message).toMatch(message);
-      expect((await readdir(root)).filter((n) => n.includes('typo'))).toEqual([]);
-    },
-  );
 });
 
 describe('crash safety', () => {

@@ -294,7 +294,7 @@ describe('createParallelTrainer', () => {
     });
   });
 
-  it('rejects a model that is not compiled, and bad shapes, with INVALID_OPTION', async () => {
+  it('rejects a model that is not compiled, bad shapes and unknown fitEpoch options, with INVALID_OPTION', async () => {
     await expect(
       createParallelTrainer({ model: build('dense'), workers: 0 }),
     ).rejects.toMatchObject({
@@ -310,6 +310,15 @@ describe('createParallelTrainer', () => {
     ).rejects.toMatchObject({
       code: 'INVALID_OPTION',
       message: expect.stringMatching(/xShape \[2, 8, 8, 1\] does not describe the 10 input values/),
+    });
+    const { x, y } = batch(2, 1);
+    await expect(
+      trainer.fitEpoch(x, [2, 8, 8, 1], y, [2, 3], { batchsize: 2 } as never),
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(
+        /^fitEpoch options: unknown option "batchsize" \(did you mean "batchSize"\?\); accepted: batchSize, shuffleSeed, onBatch$/,
+      ),
     });
     await trainer.dispose();
   });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TfError } from '../errors';
 import {
   isOurs,
   OURS,
@@ -95,7 +96,8 @@ for (const { kernelFunc } of KERNELS)
  * `initRuntime` (e.g. `tf.setBackend('wasm')` directly).
  *
  * @returns the names of the kernels registered or replaced (all of them, also on a repeated call).
- * @throws Error when `@tensorflow/tfjs-backend-wasm` has not been imported yet.
+ * @throws TfError `BACKEND_UNAVAILABLE` when `@tensorflow/tfjs-backend-wasm` has not been imported
+ *   yet.
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
@@ -105,7 +107,8 @@ for (const { kernelFunc } of KERNELS)
  */
 export function registerWasmTrainingKernels(): string[] {
   if (stockKernelConfig('Conv2D') == null) {
-    throw new Error(
+    throw new TfError(
+      'BACKEND_UNAVAILABLE',
       "@mlship/tf: the wasm backend's kernels are not registered: import " +
         "'@tensorflow/tfjs-backend-wasm' before calling registerWasmTrainingKernels().",
     );

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { TfError } from '../errors';
+import { checkTfOptions } from '../options';
 import { captureArtifacts } from '../io/layout';
 import { readModelArtifacts } from '../io/load';
 import { parallelError } from './errors';
@@ -30,6 +31,15 @@ export interface InferencePoolOptions {
    */
   workerEntry?: string;
 }
+
+const POOL_OPTIONS: readonly (keyof InferencePoolOptions)[] = [
+  'modelArtifacts',
+  'model',
+  'modelDir',
+  'workers',
+  'backend',
+  'workerEntry',
+];
 
 /** A pool of worker threads each holding a replica of one model. */
 export interface InferencePool {
@@ -87,7 +97,8 @@ export function workerEntryOf(option: string | undefined): WorkerEntry {
  * @param options - the model (`model`, `modelArtifacts` or `modelDir`), `workers`, `backend`,
  *   `workerEntry`.
  * @returns the ready pool.
- * @throws TfError `INVALID_OPTION` for missing/ambiguous model options or a bad worker count;
+ * @throws TfError `INVALID_OPTION` for missing/ambiguous model options, a bad worker count or an
+ *   unknown option key;
  *   model IO errors of `readModelArtifacts`; `WORKER_FAILED` when a worker cannot start or load
  *   the model (all workers are then terminated).
  * @example
@@ -99,6 +110,7 @@ export function workerEntryOf(option: string | undefined): WorkerEntry {
  */
 export async function createInferencePool(options: InferencePoolOptions): Promise<InferencePool> {
   const started = performance.now();
+  checkTfOptions(options, POOL_OPTIONS, 'createInferencePool options');
   const workers = checkWorkers(options.workers, 'createInferencePool');
   const given = (['model', 'modelArtifacts', 'modelDir'] as const).filter(
     (k) => options[k] !== undefined,

@@ -3,6 +3,7 @@ import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
 import { resolveObjectURL } from 'node:buffer';
 import * as tf from '@tensorflow/tfjs';
 import { TfError, describeError } from '../errors';
+import { checkTfOptions } from '../options';
 
 /**
  * The most threads XNNPACK can use in tfjs-backend-wasm 4.22 (its emscripten pthread pool).
@@ -172,8 +173,8 @@ let pending: Promise<WasmThreadsInfo> | undefined;
  *   parallelism, at most 8.
  * @param options - `timeoutMs` for loading the pthread workers.
  * @returns the thread count in use, whether the threaded module runs, and the init time.
- * @throws TfError `INVALID_OPTION` when `threads` is not an integer in [1, 8], or the wasm backend
- *   is already initialised with a different thread count; `BACKEND_INIT_FAILED` when the threaded
+ * @throws TfError `INVALID_OPTION` when `threads` is not an integer in [1, 8], an option key is
+ *   unknown, or the wasm backend is already initialised with a different thread count; `BACKEND_INIT_FAILED` when the threaded
  *   module fails to initialise or does not within `timeoutMs` (the multithread flag and thread
  *   count are reset, so a later `initRuntime` tries the single-threaded module).
  * @example
@@ -204,6 +205,7 @@ async function setUpThreads(
   threads: number,
   options: WasmThreadsOptions,
 ): Promise<WasmThreadsInfo> {
+  checkTfOptions(options, ['timeoutMs'], 'enableWasmThreads options');
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
     throw new TfError(
       'INVALID_OPTION',

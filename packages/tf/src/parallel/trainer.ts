@@ -1,6 +1,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { TfError } from '../errors';
+import { checkTfOptions } from '../options';
 import { parallelError } from './errors';
 import { captureArtifacts } from '../io/layout';
 import { workerEntryOf } from './inference-pool';
@@ -50,6 +51,15 @@ export interface ParallelTrainerOptions {
   workerEntry?: string;
 }
 
+const TRAINER_OPTIONS: readonly (keyof ParallelTrainerOptions)[] = [
+  'model',
+  'workers',
+  'mainShard',
+  'balance',
+  'backend',
+  'workerEntry',
+];
+
 /** Loss and accuracy of one step or epoch (means over the examples). */
 export interface BatchResult {
   /** Mean loss over the batch (regularisation terms not included). */
@@ -77,6 +87,12 @@ export interface FitEpochOptions {
   /** Called after every step with its index (from 0), the step count and its result. */
   onBatch?: (step: number, steps: number, result: BatchResult) => void;
 }
+
+const FIT_EPOCH_OPTIONS: readonly (keyof FitEpochOptions)[] = [
+  'batchSize',
+  'shuffleSeed',
+  'onBatch',
+];
 
 /** Data-parallel synchronous training of one model on the main thread plus worker replicas. */
 export interface ParallelTrainer {
@@ -112,7 +128,8 @@ export interface ParallelTrainer {
    * @param yShape - default `[n, y.length / n]`.
    * @param options - `batchSize`, `shuffleSeed`, `onBatch`.
    * @returns mean loss and accuracy over the epoch, and its throughput.
-   * @throws as {@link ParallelTrainer.trainBatch}.
+   * @throws as {@link ParallelTrainer.trainBatch}; `INVALID_OPTION` for an unknown option key or a
+   *   bad `batchSize`.
    */
   fitEpoch(
     x: Float32Array,
@@ -209,7 +226,7 @@ function defaultWorkers(mainShard: boolean): number {
  * @param options - `model`, `workers`, `mainShard`, `balance`, `backend`, `workerEntry`.
  * @returns the ready trainer.
  * @throws TfError `INVALID_OPTION` when the model is not compiled with a supported loss, has a
- *   non-float32 weight, or `workers` is not a positive integer; `WORKER_FAILED` when a worker cannot
+ *   non-float32 weight, `workers` is not a positive integer, or an option key is unknown; `WORKER_FAILED` when a worker cannot
  *   start or build its replica (every worker is then terminated).
  * @example
  * ```ts
@@ -226,6 +243,7 @@ export async function createParallelTrainer(
   options: ParallelTrainerOptions,
 ): Promise<ParallelTrainer> {
   const started = performance.now();
+  checkTfOptions(options, TRAINER_OPTIONS, 'createParallelTrainer options');
   const { model } = options;
   const lossName = lossNameOf(model);
   const mainShard = options.mainShard ?? true;
@@ -378,6 +396,7 @@ class Trainer implements ParallelTrainer {
     options: FitEpochOptions = {},
   ): Promise<EpochResult> {
     const started = performance.now();
+    checkTfOptions(options, FIT_EPOCH_OPTIONS, 'fitEpoch options');
     const n = xShape[0] ?? 0;
     const ys = checkShapes('fitEpoch', x, xShape, y, yShape);
     const batchSize = options.batchSize ?? 64;
