@@ -1,27 +1,19 @@
-// Helpers shared by this package's tests (not part of the package's API). Node built-ins and tsup
-// only: no tfjs import, so a test that must set the wasm backend up itself (threads) can use them.
+// Helpers shared by this package's tests (not part of the package's API). Node built-ins, core and
+// tsup only: no tfjs import, so a test that must set the wasm backend up itself (threads) can use them.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRng } from '@mlship/core';
 import { build } from 'tsup';
 import { baseTsupOptions } from '../../../tsup.config.base';
 
 /** This package's directory. */
 export const pkgDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
-/** Deterministic values in [lo, hi) from a 32-bit seed (mulberry32). */
+/** Deterministic values in [lo, hi) from an integer seed (core's `createRng`). */
 export function seeded(size: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = lo + (hi - lo) * u;
-  }
-  return out;
+  const rng = createRng(seed);
+  return Float32Array.from({ length: size }, () => rng.uniform(lo, hi));
 }
 
 /** The files of `dir` (not recursive), name -> bytes, in name order. */

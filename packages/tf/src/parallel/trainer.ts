@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { createRng, isValidSeed, permutation } from '@mlship/core';
 import * as tf from '@tensorflow/tfjs';
 import { TfError } from '../errors';
 import { checkTfOptions } from '../options';
@@ -82,7 +83,10 @@ export interface EpochResult extends BatchResult {
 export interface FitEpochOptions {
   /** Examples per step. Default 64. */
   batchSize?: number;
-  /** Shuffle the examples with this seed before batching; no shuffling when omitted. */
+  /**
+   * Shuffle the examples with this seed (a safe integer; `createRng` of `@mlship/core`) before
+   * batching; no shuffling when omitted.
+   */
   shuffleSeed?: number;
   /** Called after every step with its index (from 0), the step count and its result. */
   onBatch?: (step: number, steps: number, result: BatchResult) => void;
@@ -409,10 +413,17 @@ class Trainer implements ParallelTrainer {
         },
       );
     }
+    const seed = options.shuffleSeed;
+    if (seed !== undefined && !isValidSeed(seed)) {
+      throw new TfError(
+        'INVALID_OPTION',
+        `fitEpoch: shuffleSeed must be a safe integer, got ${String(seed)}`,
+        { data: { path: 'shuffleSeed', expected: 'safe integer', actual: seed } },
+      );
+    }
     const xRow = x.length / Math.max(n, 1);
     const yRow = y.length / Math.max(n, 1);
-    const order =
-      options.shuffleSeed === undefined ? undefined : permutation(n, options.shuffleSeed);
+    const order = seed === undefined ? undefined : permutation(n, createRng(seed));
     const steps = Math.ceil(n / batchSize);
     let loss = 0;
     let correct = 0;
@@ -745,22 +756,4 @@ function checkShapes(
     );
   }
   return ys;
-}
-
-/** A seeded permutation of 0..n-1 (mulberry32 + Fisher-Yates). */
-function permutation(n: number, seed: number): Uint32Array {
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  let a = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const j = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (i + 1));
-    const tmp = out[i] as number;
-    out[i] = out[j] as number;
-    out[j] = tmp;
-  }
-  return out;
 }
