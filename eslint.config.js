@@ -11,14 +11,6 @@ const RELATIVE_WITH_EXTENSION = '^\\.{1,2}/(?:.*/)?[^/]+\\.(?:[cm]?[jt]s|tsx|jsx
  * everywhere. Everything not listed here is an error in every package.
  */
 const WARN_ONLY = {
-  'packages/core/**': [
-    '@typescript-eslint/no-base-to-string',
-    '@typescript-eslint/no-unnecessary-type-assertion',
-    '@typescript-eslint/no-unsafe-call',
-    '@typescript-eslint/no-unsafe-member-access',
-    '@typescript-eslint/require-await',
-    '@typescript-eslint/unbound-method',
-  ],
   'packages/model/**': ['@typescript-eslint/no-base-to-string'],
   'packages/registry/**': [
     '@typescript-eslint/no-unnecessary-type-assertion',

@@ -65,7 +65,7 @@ export interface MlshipFs {
  * const io = createFsAdapter(nodeFileSystem);
  * ```
  */
-export const nodeFileSystem: MlshipFs = nodeFs as unknown as MlshipFs;
+export const nodeFileSystem: MlshipFs = nodeFs;
 
 /** What a path is, without following a final symlink. */
 export type PathKind = 'file' | 'directory' | 'symlink' | 'other';
@@ -239,7 +239,7 @@ export class FsAdapter {
    */
   async readdir(path: string): Promise<string[]> {
     try {
-      return ((await this.p.readdir(path)) as unknown[]).map(String).sort();
+      return (await this.p.readdir(path)).map(String).sort();
     } catch (e) {
       if (isMissing(e)) return [];
       throw e;
@@ -288,9 +288,8 @@ export class FsAdapter {
     data: string | Uint8Array,
     options: WriteOptions & { exclusive?: boolean } = {},
   ): Promise<void> {
-    const open = this.p.open;
-    if (options.fsync && open) {
-      const handle = (await open.call(this.p, path, options.exclusive ? 'wx' : 'w')) as
+    if (options.fsync && this.p.open) {
+      const handle = (await this.p.open(path, options.exclusive ? 'wx' : 'w')) as
         MlshipFileHandle | undefined;
       if (handle) {
         try {
@@ -319,8 +318,7 @@ export class FsAdapter {
     data: string | Uint8Array,
     options: WriteAtomicOptions = {},
   ): Promise<void> {
-    const rename = this.p.rename;
-    if (!rename) {
+    if (!this.p.rename) {
       await this.p.writeFile(path, data);
       return;
     }
@@ -329,7 +327,7 @@ export class FsAdapter {
     const tmp = joinPath(dir, `.${baseName(path)}.tmp-${process.pid}-${randomToken()}`);
     try {
       await this.writeFile(tmp, data, { fsync: options.fsync ?? false, exclusive: true });
-      await rename.call(this.p, tmp, path);
+      await this.p.rename(tmp, path);
     } catch (e) {
       await this.unlink(tmp).catch(() => undefined);
       throw e;
@@ -343,9 +341,8 @@ export class FsAdapter {
    * @param to - the destination
    */
   async rename(from: string, to: string): Promise<void> {
-    const rename = this.p.rename;
-    if (rename) {
-      await rename.call(this.p, from, to);
+    if (this.p.rename) {
+      await this.p.rename(from, to);
       return;
     }
     if (await this.isDirectory(from)) {
@@ -400,11 +397,10 @@ export class FsAdapter {
    * @param path - the directory
    */
   async syncDir(path: string): Promise<void> {
-    const open = this.p.open;
-    if (!open || !this.isNode) return;
+    if (!this.p.open || !this.isNode) return;
     let handle: MlshipFileHandle | undefined;
     try {
-      handle = (await open.call(this.p, path, 'r')) as MlshipFileHandle;
+      handle = (await this.p.open(path, 'r')) as MlshipFileHandle;
       await handle.sync?.();
     } catch {
       // Some file systems refuse fsync on directories; durability is then the OS's.
@@ -427,13 +423,11 @@ export class FsAdapter {
     const st = await this.lstat(path);
     if (st === undefined) return { result: { kind: 'missing' } };
     if (kindOf(st) !== 'file') return { result: { kind: 'not-regular', type: kindOf(st) } };
-    const open = this.p.open;
     // No `open` in this fs (isomorphic-git's minimal shape): lstat said regular; callers read whole.
-    if (!open) return { size: Number(st.size) };
+    if (!this.p.open) return { size: Number(st.size) };
     let handle: MlshipFileHandle;
     try {
-      handle = (await open.call(
-        this.p,
+      handle = (await this.p.open(
         path,
         this.isNode ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK : 'r',
       )) as MlshipFileHandle;

@@ -131,8 +131,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function bad(field: string, expected: string, got: unknown, file: string): never {
-  const shown =
-    got === undefined ? 'undefined' : (JSON.stringify(got)?.slice(0, 80) ?? String(got));
+  // JSON.stringify gives undefined for functions and symbols: name their type instead.
+  const shown = got === undefined ? 'undefined' : (JSON.stringify(got)?.slice(0, 80) ?? typeof got);
   throw new CoreError('INVALID_META', `${file}: ${field}: expected ${expected}, got ${shown}`, {
     data: { path: file, field, expected },
   });
@@ -305,7 +305,7 @@ export function weightPathsOf(
         },
       );
     }
-    out.push(...(paths as string[]));
+    out.push(...paths);
   }
   return out;
 }

@@ -45,7 +45,7 @@ async function failure(
     await fn();
   } catch (e) {
     if (!isCoreError(e)) throw e;
-    return { code: e.code, message: e.message, data: (e.data ?? {}) as Record<string, unknown> };
+    return { code: e.code, message: e.message, data: e.data ?? {} };
   }
   throw new Error('expected a CoreError, got success');
 }
@@ -173,11 +173,15 @@ describe.each(verifiers)('%s', (_name, verify) => {
 
   it('refuses a model.json whose weight path mlship.json does not list', async () => {
     // model.json names 'ghost.bin', which is neither present nor listed; its own hash is updated.
-    const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+    const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
+      weightsManifest: { paths: string[]; weights: unknown[] }[];
+    };
     json.weightsManifest.push({ paths: ['ghost.bin'], weights: [] });
     const bytes = JSON.stringify(json);
     await writeFile(path.join(dir, 'model.json'), bytes);
-    const meta = JSON.parse(await readFile(path.join(dir, 'mlship.json'), 'utf8'));
+    const meta = JSON.parse(await readFile(path.join(dir, 'mlship.json'), 'utf8')) as {
+      files: Record<string, unknown>;
+    };
     meta.files['model.json'] = {
       sha256: createHash('sha256').update(bytes).digest('hex'),
       bytes: Buffer.byteLength(bytes),
@@ -309,13 +313,17 @@ describe('verifyModelFileSet (files held in memory, e.g. read from git)', () => 
   ])('refuses %s', async (_what, change, reason) => {
     const m = await set();
     change(m);
-    const e = await failure(async () => verifyModelFileSet(m, 'cnn@v1.0.0'));
+    const e = await failure(() =>
+      Promise.resolve().then(() => verifyModelFileSet(m, 'cnn@v1.0.0')),
+    );
     expect(e).toMatchObject({ code: 'INTEGRITY', data: { reason } });
   });
 
   it('says NOT_A_MODEL_DIR without mlship.json', async () => {
     const m = await set();
     m.delete('mlship.json');
-    expect((await failure(async () => verifyModelFileSet(m, 'x'))).code).toBe('NOT_A_MODEL_DIR');
+    expect(
+      (await failure(() => Promise.resolve().then(() => verifyModelFileSet(m, 'x')))).code,
+    ).toBe('NOT_A_MODEL_DIR');
   });
 });
