@@ -17,13 +17,6 @@ const WARN_ONLY = {
     '@typescript-eslint/require-await',
     '@typescript-eslint/unbound-method',
   ],
-  'packages/tf/**': [
-    '@typescript-eslint/no-unnecessary-type-assertion',
-    '@typescript-eslint/no-unsafe-return',
-    '@typescript-eslint/prefer-promise-reject-errors',
-    '@typescript-eslint/require-await',
-    '@typescript-eslint/restrict-template-expressions',
-  ],
 };
 
 export default tseslint.config(

@@ -73,8 +73,9 @@ if (mode === 'threads') {
   await initRuntime({ backend: 'wasm' });
   const model = modelA();
   const x = tf.tensor(xInfer, [infer, 28, 28, 1]);
-  const inf = await rate(infer * 4, async () => {
+  const inf = await rate(infer * 4, () => {
     for (let i = 0; i < 4; i++) tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    return Promise.resolve();
   });
   const xs = tf.tensor(xTrain, [trainN, 28, 28, 1]);
   const ys = tf.tensor(yTrain, [trainN, 10]);
@@ -104,7 +105,7 @@ if (mode === 'threads') {
   );
   let t = performance.now();
   const pool = await createInferencePool({
-    modelArtifacts: artifacts as tf.io.ModelArtifacts,
+    modelArtifacts: artifacts,
     workers: n,
   });
   const poolStartMs = Math.round(performance.now() - t);

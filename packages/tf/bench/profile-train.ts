@@ -31,7 +31,9 @@ for (const name of keepStock) {
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel(config);
 }
-console.log(`backend ${tf.getBackend()}; ours: ${names.filter((n) => !keepStock.includes(n))}`);
+console.log(
+  `backend ${tf.getBackend()}; ours: ${names.filter((n) => !keepStock.includes(n)).join(',')}`,
+);
 
 // Per-kernel CPU time: wrap every wasm kernel (inner calls made by composite kernels go to the
 // stock functions directly, so nothing is counted twice).
@@ -90,7 +92,7 @@ function modelB(): tf.LayersModel {
 const model = arg('model') === 'b' ? modelB() : modelA();
 const n = batch * steps;
 const xs = tf.randomUniform([n, 28, 28, 1]);
-const ys = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32') as tf.Tensor1D, 10);
+const ys = tf.oneHot(tf.randomUniform<tf.Rank.R1>([n], 0, 10, 'int32'), 10);
 const xb = xs.slice([0, 0, 0, 0], [batch, 28, 28, 1]);
 const yb = ys.slice([0, 0], [batch, 10]);
 

@@ -89,7 +89,8 @@ export function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> 
     [requested, source] = parseRequest(options);
     threads = parseThreads(options);
   } catch (e) {
-    return Promise.reject(e);
+    // Bad options: the checks above throw TfErrors only.
+    return Promise.reject(e instanceof Error ? e : new TfError('INVALID_OPTION', String(e)));
   }
   if (
     current !== undefined &&

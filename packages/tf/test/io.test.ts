@@ -62,7 +62,7 @@ beforeAll(async () => {
   await initRuntime();
   root = await mkdtemp(path.join(tmpdir(), 'mlship-tf-io-'));
   model = buildModel();
-  input = tf.randomUniform([5, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+  input = tf.randomUniform<tf.Rank.R4>([5, 8, 8, 1], 0, 1, 'float32', 3);
 });
 
 afterAll(async () => {

@@ -149,7 +149,9 @@ describe('createParallelTrainer', () => {
     const first = model.layers.find((l) => l.getWeights().length > 0) as tf.layers.Layer;
     first.trainable = false;
     const before = model.getWeights().map((t) => t.clone());
-    const error: unknown = await trainer.trainBatch(x, [6, 8, 8, 1], y, [6, 3]).catch((e) => e);
+    const error: unknown = await trainer
+      .trainBatch(x, [6, 8, 8, 1], y, [6, 3])
+      .catch((e: unknown) => e);
     expect(isTfError(error) && error.code).toBe('INVALID_OPTION');
     expect((error as Error).message).toMatch(
       /trainable weights changed since the trainer was created: .*kernel.* \(now frozen\).*create a new trainer/,
@@ -210,12 +212,12 @@ describe('createParallelTrainer', () => {
       const vars = reference.trainableWeights.map((w) => w.read() as tf.Variable);
       const { grads } = tf.variableGrads(
         () =>
-          tf.mean(
+          tf.mean<tf.Scalar>(
             tf.metrics.categoricalCrossentropy(
               ys,
               reference.apply(xs, { training: true }) as tf.Tensor,
             ),
-          ) as tf.Scalar,
+          ),
         vars,
       );
       const after = reference.getWeights();
@@ -262,7 +264,9 @@ describe('createParallelTrainer', () => {
     const bad = x.slice();
     bad[bad.length - 1] = Number.NaN; // in the worker's shard (the last rows)
     const before = model.getWeights().map((t) => t.clone());
-    const error: unknown = await trainer.trainBatch(bad, [8, 8, 8, 1], y, [8, 3]).catch((e) => e);
+    const error: unknown = await trainer
+      .trainBatch(bad, [8, 8, 8, 1], y, [8, 3])
+      .catch((e: unknown) => e);
     expect(isTfError(error) && error.code).toBe('GRADIENTS_NOT_FINITE');
     expect((error as Error).message).toMatch(
       /gradients of this step are not finite \(their sum is NaN\).*The step was not applied/,

@@ -3,8 +3,8 @@ import { initRuntime, patchBatchNormalization, tf } from '../src/index';
 
 // Inputs far from the initial moving statistics (mean 0, variance 1): mean 10, std 2.
 function data(): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const x = tf.add(tf.mul(tf.randomNormal([64, 3], 0, 1, 'float32', 7), 2), 10) as tf.Tensor2D;
-  const y = tf.randomNormal([64, 1], 0, 1, 'float32', 8) as tf.Tensor2D;
+  const x = tf.add<tf.Tensor2D>(tf.mul(tf.randomNormal([64, 3], 0, 1, 'float32', 7), 2), 10);
+  const y = tf.randomNormal<tf.Rank.R2>([64, 1], 0, 1, 'float32', 8);
   return { x, y };
 }
 

@@ -41,7 +41,7 @@ function step(): tf.Tensor[] {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
-    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+    return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(labels, logits);
   }, vars);
   const out = [value, ...vars.map((v) => grads[v.name]!)];
   return out;
@@ -82,11 +82,11 @@ describe('a conv net training step on wasm', () => {
     const y = tf.oneHot(tf.tensor1d([1, 0, 2, 1], 'int32'), 3);
     await model.trainOnBatch(x, y);
     const before = tf.memory();
-    const ids = tf.engine().findBackend('wasm')!.numDataIds();
+    const ids = tf.engine().findBackend('wasm').numDataIds();
     for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
-    expect(tf.engine().findBackend('wasm')!.numDataIds()).toBe(ids);
+    expect(tf.engine().findBackend('wasm').numDataIds()).toBe(ids);
     model.dispose();
     tf.dispose([x, y]);
   });

@@ -25,7 +25,7 @@ async function lossAndGrads(backend: 'wasm' | 'cpu'): Promise<Float32Array[]> {
       h = tf.maxPool(h, 2, 2, 'valid');
       h = tf.relu(tf.conv2d(h, w2 as tf.Tensor4D, 1, 'valid'));
       h = tf.maxPool(h, 2, 2, 'valid');
-      const logits = tf.matMul(tf.reshape(h, [8, -1]), w3 as tf.Tensor2D);
+      const logits = tf.matMul(tf.reshape(h, [8, -1]), w3);
       return tf.mean(tf.square(logits));
     };
     const { value, grads } = tf.variableGrads(f, [w1, w2, w3]);

@@ -27,9 +27,11 @@ export async function captureArtifacts(
   let captured: tf.io.ModelArtifacts | undefined;
   try {
     await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
+      tf.io.withSaveHandler((artifacts) => {
         captured = artifacts;
-        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+        return Promise.resolve({
+          modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts),
+        });
       }),
     );
   } catch (e) {

@@ -168,7 +168,7 @@ export async function diagnoseLoadFailure(
   try {
     built = await tf.models.modelFromJSON({
       modelTopology: parsed.modelTopology as tf.io.ModelJSON['modelTopology'],
-    } as never);
+    });
   } catch (e) {
     return new TfError(
       'MODEL_JSON_INVALID',

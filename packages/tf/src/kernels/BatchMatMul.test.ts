@@ -94,10 +94,7 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
       const x = tf.tensor2d(xv, [8, 12]);
       const w = tf.tensor2d(wv, [12, 5]);
       const loss = (a: tf.Tensor, b: tf.Tensor) =>
-        tf.fused
-          .matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, activation: 'relu' })
-          .square()
-          .sum();
+        tf.fused.matMul({ a: a, b: b, activation: 'relu' }).square().sum();
       return tf.grads(loss)([x, w]);
     };
     const ref = await on('cpu', f);

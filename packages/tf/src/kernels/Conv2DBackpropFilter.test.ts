@@ -107,7 +107,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const dy1 = tf.tensor4d(seeded(2 * 6 * 6 * 32, 10), [2, 6, 6, 32]);
     const attrs1 = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 1, 32] };
     const run = () => {
-      (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor).dispose();
+      tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attrs).dispose();
       const w1 = tf.engine().runKernel('Conv2DBackpropFilter', { x: x1, dy: dy1 }, attrs1);
       (w1 as tf.Tensor).dispose();
     };

@@ -66,7 +66,7 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs)
   dispose(backend, dwT);
   if (dw.shape.join() !== [fH, fW, ci, co].join()) {
     dispose(backend, dw);
-    throw new Error(`@mlship/tf Conv2DBackpropFilter: internal shape error ${dw.shape}.`);
+    throw new Error(`@mlship/tf Conv2DBackpropFilter: internal shape error ${dw.shape.join(',')}.`);
   }
   return dw;
 }

@@ -122,15 +122,14 @@ describe('Conv2DBackpropInput on wasm', () => {
     const dy = tf.tensor4d(seeded(2 * 3 * 3 * 4, 8), [2, 3, 3, 4]);
     const dyNCHW = tf.tensor4d(seeded(2 * 3 * 3 * 4, 9), [2, 4, 3, 3]);
     const run = (dataFormat: string, shape: number[]) =>
-      (
-        tf
-          .engine()
-          .runKernel(
-            'Conv2DBackpropInput',
-            { dy: dataFormat === 'NHWC' ? dy : dyNCHW, filter },
-            { strides: 2, pad: 'valid', dataFormat, inputShape: shape },
-          ) as tf.Tensor
-      ).dispose();
+      tf
+        .engine()
+        .runKernel<tf.Tensor>(
+          'Conv2DBackpropInput',
+          { dy: dataFormat === 'NHWC' ? dy : dyNCHW, filter },
+          { strides: 2, pad: 'valid', dataFormat, inputShape: shape },
+        )
+        .dispose();
     // Those take the col2im route; this one the conv route.
     const filter16 = tf.tensor4d(seeded(3 * 3 * 16 * 4, 10), [3, 3, 16, 4]);
     const dy8 = tf.tensor4d(seeded(2 * 8 * 8 * 4, 11), [2, 8, 8, 4]);

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { WasmKernelArgs } from './common';
 
 type Stock = (args: WasmKernelArgs) => tf.TensorInfo;
-type Data = Float32Array | Int32Array | Uint8Array;
 
 /**
  * GatherV2 (batchDims 0) for wasm with block copies of the gathered slices; the stock kernel
@@ -29,8 +28,8 @@ export function gatherV2(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const outShape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
   const out = backend.makeOutput(outShape, x.dtype);
   if (tf.util.sizeFromShape(outShape) === 0) return out;
-  const src = backend.typedArrayFromHeap(x) as Data;
-  const dst = backend.typedArrayFromHeap(out) as Data;
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
   let p = 0;
   for (let o = 0; o < outer; o++) {
     const base = o * dim * inner;

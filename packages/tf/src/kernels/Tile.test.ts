@@ -87,7 +87,7 @@ describe('Tile on wasm', () => {
           .square()
           .sum();
       };
-      const g = tf.grads(loss as (...t: tf.Tensor[]) => tf.Tensor);
+      const g = tf.grads(loss);
       return g([tf.tensor4d(xv, [4, 3, 3, 5]), tf.tensor1d(sv), tf.tensor1d(ov)]);
     };
     const ref = await on('cpu', f);

@@ -2,7 +2,6 @@ import type * as tf from '@tensorflow/tfjs';
 import type { WasmKernelArgs } from './common';
 
 type Stock = (args: WasmKernelArgs) => tf.TensorInfo;
-type Data = Float32Array | Int32Array | Uint8Array;
 
 /**
  * Tile for wasm with block copies (the stock kernel computes every output index with divisions:
@@ -37,8 +36,8 @@ export function tile(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const out = backend.makeOutput(outShape, x.dtype);
   const size = outShape.reduce((a, b) => a * b, 1);
   if (size === 0) return out;
-  const src = backend.typedArrayFromHeap(x) as Data;
-  const dst = backend.typedArrayFromHeap(out) as Data;
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
   if (shape.length === 0) {
     dst[0] = src[0]!;
     return out;

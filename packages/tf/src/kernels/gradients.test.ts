@@ -49,9 +49,9 @@ describe('Mean and Sum gradients on wasm', () => {
   });
 
   it('registration is idempotent and leaves other backends on the stock gradient', async () => {
-    const mean = tf.getGradient('Mean')!.gradFunc;
+    const mean = tf.getGradient('Mean').gradFunc;
     registerWasmTrainingKernels();
-    expect(tf.getGradient('Mean')!.gradFunc).toBe(mean);
+    expect(tf.getGradient('Mean').gradFunc).toBe(mean);
     await tf.setBackend('cpu');
     const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
     // On cpu the stock gradient builds its tf.ones(x.shape) tensor: one more tensor created.

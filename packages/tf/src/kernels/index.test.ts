@@ -9,11 +9,11 @@ describe('registerWasmTrainingKernels', () => {
   it('returns every kernel name, also when called again, and keeps one registration', () => {
     const cpuKernels = tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k.kernelFunc]);
     const first = registerWasmTrainingKernels();
-    const funcs = first.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc);
+    const funcs = first.map((n) => tf.getKernel(n, 'wasm').kernelFunc);
     const second = registerWasmTrainingKernels();
     expect(first).toEqual([...WASM_TRAINING_KERNEL_NAMES]);
     expect(second).toEqual(first);
-    expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(funcs);
+    expect(second.map((n) => tf.getKernel(n, 'wasm').kernelFunc)).toEqual(funcs);
     expect(first).toContain('Conv2DBackpropFilter');
     // Only wasm is touched.
     expect(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k.kernelFunc])).toEqual(

@@ -33,7 +33,7 @@ export async function on(
   });
   const results = outs.map((t) => ({
     shape: t.shape.slice(),
-    values: t.dataSync() as Float32Array | Int32Array | Uint8Array,
+    values: t.dataSync<'float32' | 'int32' | 'bool'>(),
   }));
   tf.dispose(outs);
   return results;
@@ -50,7 +50,7 @@ export async function runKernelOn(
     const ins: Record<string, tf.Tensor> = {};
     for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.values, v.shape);
     const out = tf.engine().runKernel(name, ins, attrs as tf.NamedAttrMap);
-    return out as tf.Tensor | tf.Tensor[];
+    return out;
   });
 }
 
@@ -73,7 +73,7 @@ export function maxErr(
 
 /** Number of data buffers the wasm backend holds (catches leaked kernel intermediates). */
 export function wasmDataIds(): number {
-  return tf.engine().findBackend('wasm')!.numDataIds();
+  return tf.engine().findBackend('wasm').numDataIds();
 }
 
 /**

@@ -474,10 +474,7 @@ class Trainer implements ParallelTrainer {
     const all = new Float32Array(this.shared.weights);
     const ws = this.model.weights;
     for (let i = 0; i < ws.length; i++) {
-      all.set(
-        (ws[i] as LayerVariable).read().dataSync() as Float32Array,
-        (this.layout[i] as WeightLayout).offset,
-      );
+      all.set((ws[i] as LayerVariable).read().dataSync(), (this.layout[i] as WeightLayout).offset);
     }
     this.published = this.version;
   }
@@ -572,7 +569,7 @@ class Trainer implements ParallelTrainer {
           const { value, grads } = tf.variableGrads(() => {
             const p = this.model.apply(xt, { training: true }) as tf.Tensor;
             correct += correctCount(this.lossName, yt, p);
-            return tf.mean(this.loss(yt, p)) as tf.Scalar;
+            return tf.mean<tf.Scalar>(this.loss(yt, p));
           }, vars);
           lossSum += (value.dataSync()[0] ?? 0) * mainShardRows;
           return grads;

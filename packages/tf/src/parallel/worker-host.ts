@@ -238,7 +238,7 @@ export class TfWorker {
         this.pending.delete(msg.id);
         this.updateRef();
         if (msg.ok) {
-          p.resolve(msg as unknown as Record<string, unknown>);
+          p.resolve(msg);
         } else {
           const cause = remoteError(msg.error ?? {});
           p.reject(
