@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/program';
 import { mlship, tempDir } from './helpers';
 
-describe('--help', () => {
+describe.concurrent('--help', () => {
   const groups = [...new Set(COMMANDS.filter((c) => c.path.length > 1).map((c) => c.path[0]!))];
 
   it('the top level lists every command and the exit codes', async () => {
@@ -41,7 +41,7 @@ describe('--help', () => {
   );
 });
 
-describe('usage errors exit with code 2 and name the problem', () => {
+describe.concurrent('usage errors exit with code 2 and name the problem', () => {
   let tmp: { dir: string; remove: () => Promise<void> };
   beforeAll(async () => {
     tmp = await tempDir('usage');

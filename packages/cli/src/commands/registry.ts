@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { formatDiffMarkdown, isRegistryError, openRegistry, RegistryError } from '@mlship/registry';
 import type { Registry, RegistryDiff, RemoteOptions } from '@mlship/registry';
 import { get, REGISTRY_FIELD } from '../command';
 import type { CommandContext, CommandDef } from '../command';
@@ -14,6 +13,8 @@ import { percent, renderTable } from '../output';
  */
 export async function openExisting(ctx: CommandContext, s: Settings): Promise<Registry> {
   const dir = path.resolve(ctx.io.cwd, get<string>(s, 'registry'));
+  // Imported on use, like TensorFlow.js: `mlship --help` stays fast.
+  const { isRegistryError, openRegistry, RegistryError } = await import('@mlship/registry');
   try {
     return await openRegistry({ dir, create: false });
   } catch (e) {
@@ -149,6 +150,7 @@ export const registryCommands: CommandDef[] = [
     ],
     async run({ out, io }, [dir], s) {
       const abs = path.resolve(io.cwd, dir ?? '.');
+      const { openRegistry } = await import('@mlship/registry');
       const reg = await openRegistry({ dir: abs, create: true, bare: get<boolean>(s, 'bare') });
       const models = await reg.models();
       out.result(
@@ -305,6 +307,7 @@ export const registryCommands: CommandDef[] = [
     async run(ctx, [from, to], s) {
       const reg = await openExisting(ctx, s);
       const d = await reg.diff(from!, to!);
+      const { formatDiffMarkdown } = await import('@mlship/registry');
       ctx.out.result(d, () =>
         get(s, 'format') === 'markdown' ? formatDiffMarkdown(d) : diffTable(d),
       );
