@@ -62,7 +62,7 @@ export class Output {
   progress(label: string, total: number, detail = ''): Progress {
     if (this.mode.quiet || !this.interactive) return NO_PROGRESS;
     const bar = new SingleBar({
-      stream: this.io.stderr as NodeJS.WritableStream,
+      stream: this.io.stderr,
       format: `${label} [{bar}] {percentage}% {value}/{total}${detail ? ` ${detail}` : ''} | {duration_formatted}`,
       barCompleteChar: '#',
       barIncompleteChar: '-',
@@ -94,6 +94,13 @@ export class Output {
   }
 }
 
+function cellText(c: unknown): string {
+  if (c === null || c === undefined) return '-';
+  if (typeof c === 'string') return c;
+  if (typeof c === 'number' || typeof c === 'boolean' || typeof c === 'bigint') return String(c);
+  return JSON.stringify(c) ?? '-';
+}
+
 /**
  * Renders rows as a table for the terminal.
  *
@@ -116,8 +123,7 @@ export function renderTable(
       rows.every((r) => typeof r[i] === 'number') && rows.length > 0 ? 'right' : 'left',
     ),
   });
-  for (const row of rows)
-    table.push(row.map((c) => (c === null || c === undefined ? '-' : String(c))));
+  for (const row of rows) table.push(row.map(cellText));
   return table.toString();
 }
 

@@ -96,9 +96,8 @@ function build(io: CliIo, signal: AbortSignal, commands: readonly CommandDef[]):
     cmd.action(async (...params: unknown[]) => {
       const command = params[params.length - 1] as Command;
       const opts = command.opts();
-      const args = command.processedArgs.map((a: unknown) =>
-        a === undefined ? undefined : String(a),
-      ) as string[];
+      // Declared arguments are strings (no custom argument parsers), absent optional ones undefined.
+      const args = command.processedArgs as string[];
       const out = new Output(io, { json: opts['json'] === true, quiet: opts['quiet'] === true });
       const settings = await resolveSettings(def.fields, names, opts, io.cwd);
       await def.run({ out, io, signal }, args, settings);

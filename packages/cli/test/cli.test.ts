@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeModelDirForTesting } from '@mlship/registry';
+import { writeModelDirForTesting } from '@mlship/registry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/program';
 import { mlship, tempDir } from './helpers';

@@ -47,7 +47,7 @@ export const predictCommand: CommandDef = {
     const spec = get<DatasetSpec>(s, 'data');
     if (spec.source === 'folder' && spec.size === undefined) {
       const [h, w, c] = meta.input.shape;
-      spec.size = [h!, w!, c === 3 ? 3 : 1];
+      spec.size = [h, w, c === 3 ? 3 : 1];
     }
     const all = await loadDataset(spec, io.cwd);
     const ds = take(all, Math.min(get<number>(s, 'limit'), all.shape[0]));

@@ -152,7 +152,7 @@ async function readSpec(file: string, cwd: string): Promise<ModelSpec> {
     );
   }
   const { validateSpec } = await import('@mlship/model');
-  return validateSpec(raw as ModelSpec);
+  return validateSpec(raw);
 }
 
 /** `mlship train`. */
