@@ -1,6 +1,6 @@
-import { FsAdapter, defaultFs, type RegistryFs } from './fs';
+import { createFsAdapter, type FsAdapter } from '@mlship/core';
 import { FileLock } from './storage/lock';
-import type { Identity, OpenRegistryOptions } from './types';
+import type { Identity, OpenRegistryOptions, RegistryFs } from './types';
 
 /** @internal What the registry remembers of an annotated tag object (objects are immutable). */
 export interface TagObject {
@@ -43,8 +43,8 @@ export function createContext(
   dir: string,
   gitdir: string,
   options: Omit<OpenRegistryOptions, 'dir'>,
+  fsa: FsAdapter = createFsAdapter(options.fs),
 ): RegistryContext {
-  const fsa = new FsAdapter(options.fs ?? defaultFs);
   return {
     dir,
     gitdir,

@@ -1,6 +1,16 @@
+import {
+  MlshipError,
+  SHARED_ERROR_CODES,
+  describeError,
+  errorGuard,
+  isMlshipError,
+  type IntegrityReason,
+  type MlshipErrorData,
+} from '@mlship/core';
+
 /**
- * Every code a {@link RegistryError} can carry. The first seven are the vocabulary every mlship
- * package shares (the same condition gets the same code everywhere); the rest are the registry's own.
+ * Every code a {@link RegistryError} can carry: the vocabulary every mlship package shares (the
+ * same condition gets the same code everywhere), then the registry's own.
  *
  * @example
  * ```ts
@@ -8,13 +18,7 @@
  * ```
  */
 export const REGISTRY_ERROR_CODES = [
-  'INVALID_OPTION',
-  'INVALID_NAME',
-  'NOT_A_MODEL_DIR',
-  'INVALID_META',
-  'INTEGRITY',
-  'READ_FAILED',
-  'WRITE_FAILED',
+  ...SHARED_ERROR_CODES,
   'INVALID_REF',
   'NOT_A_REPOSITORY',
   'MODEL_NOT_FOUND',
@@ -32,27 +36,22 @@ export const REGISTRY_ERROR_CODES = [
 /** Every failure @mlship/registry reports, as a stable machine-readable code. */
 export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[number];
 
-/**
- * Why a file failed verification (`data.reason` of an `INTEGRITY` error): listed but absent, wrong
- * size, wrong sha256, present but not listed, not a regular file, a path leaving the directory, or
- * bytes that cannot be read (a corrupt git object).
- */
-export type IntegrityReason =
-  'missing' | 'size' | 'sha256' | 'unlisted' | 'not-regular' | 'unsafe-path' | 'unreadable';
+export type { IntegrityReason };
 
 /** Optional structured context attached to a {@link RegistryError}. */
-export interface RegistryErrorData {
-  /** A file or directory path involved in the failure. */
+export interface RegistryErrorData extends MlshipErrorData {
+  /** A file or directory path involved in the failure (for `INTEGRITY`, relative to the model directory). */
   path?: string;
   /** The model name, version ref, tag or git ref involved. */
   ref?: string;
-  /** Anything else worth a machine reading. */
-  [key: string]: unknown;
+  /** For `INTEGRITY`: why the file failed verification. */
+  reason?: IntegrityReason;
 }
 
 /**
  * The one error class of @mlship/registry. `code` says what went wrong, `data` carries the
- * offending path or ref, `cause` keeps the underlying error (an fs or isomorphic-git error).
+ * offending path or ref, `cause` keeps the underlying error (an fs or isomorphic-git error);
+ * `toJSON()` keeps the cause chain.
  *
  * @example
  * ```ts
@@ -60,41 +59,8 @@ export interface RegistryErrorData {
  * catch (e) { if (isRegistryError(e) && e.code === 'VERSION_NOT_FOUND') console.error(e.message); }
  * ```
  */
-export class RegistryError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: RegistryErrorCode;
-  /** Structured context (path, ref, ...). */
-  readonly data: RegistryErrorData | undefined;
-
-  /**
-   * @param code - what went wrong
-   * @param message - names the bad value and what was expected
-   * @param options - `cause` (the underlying error) and `data`
-   */
-  constructor(
-    code: RegistryErrorCode,
-    message: string,
-    options: { cause?: unknown; data?: RegistryErrorData } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'RegistryError';
-    this.code = code;
-    this.data = options.data;
-  }
-
-  /**
-   * A plain JSON form for logs and HTTP bodies.
-   *
-   * @returns name, code, message and data
-   */
-  toJSON(): { name: string; code: RegistryErrorCode; message: string; data?: RegistryErrorData } {
-    return {
-      name: this.name,
-      code: this.code,
-      message: this.message,
-      ...(this.data === undefined ? {} : { data: this.data }),
-    };
-  }
+export class RegistryError extends MlshipError<RegistryErrorCode, RegistryErrorData> {
+  override name = 'RegistryError';
 }
 
 /**
@@ -108,12 +74,50 @@ export class RegistryError extends Error {
  * if (isRegistryError(e) && e.code === 'INTEGRITY') console.error('tampered:', e.data?.path);
  * ```
  */
-export function isRegistryError(e: unknown): e is RegistryError {
-  return (
-    e instanceof RegistryError ||
-    (typeof e === 'object' &&
-      e !== null &&
-      (e as { name?: unknown }).name === 'RegistryError' &&
-      'code' in e)
-  );
+export const isRegistryError: (e: unknown) => e is RegistryError = errorGuard(
+  'RegistryError',
+  RegistryError,
+);
+
+/**
+ * @internal Re-expresses anything caught as a RegistryError: a RegistryError as it is; an mlship
+ * error of the shared vocabulary (a core check) with the same code, message, data and cause;
+ * anything else (an fs error, an isomorphic-git error) as `fallback`'s code, its message prefixed
+ * with what was being done, and the original as cause.
+ */
+export function toRegistryError(
+  e: unknown,
+  fallback: { code: RegistryErrorCode; message: string },
+): RegistryError {
+  if (isRegistryError(e)) return e;
+  if (isMlshipError(e) && (REGISTRY_ERROR_CODES as readonly string[]).includes(e.code)) {
+    return new RegistryError(e.code as RegistryErrorCode, e.message, {
+      ...(e.cause === undefined ? {} : { cause: e.cause }),
+      ...(e.data === undefined ? {} : { data: e.data }),
+    });
+  }
+  const errno = (e as { code?: unknown } | null)?.code;
+  return new RegistryError(fallback.code, `${fallback.message} failed: ${describeError(e)}`, {
+    cause: e,
+    ...(typeof errno === 'string' ? { data: { errno } } : {}),
+  });
+}
+
+/**
+ * @internal Wraps a public operation so that nothing but a RegistryError leaves it: whatever else
+ * it throws becomes `code` (`READ_FAILED` for reads, `WRITE_FAILED` for writes) with a message
+ * saying what was being done (`describe` of the same arguments).
+ */
+export function operation<A extends unknown[], R>(
+  code: 'READ_FAILED' | 'WRITE_FAILED',
+  fn: (...args: A) => Promise<R>,
+  describe: NoInfer<(...args: A) => string>,
+): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (e) {
+      throw toRegistryError(e, { code, message: describe(...args) });
+    }
+  };
 }

@@ -1,3 +1,4 @@
+import { OPTION_KEYS, checkKeys } from './options';
 import type { DatasetInfo, FormatDiffOptions, RegistryDiff } from './types';
 
 function cell(v: unknown): string {
@@ -28,13 +29,14 @@ function shortFp(d: DatasetInfo | null): string {
  * @param diff - from `Registry.diff`
  * @param options - `all` also lists unchanged params and files (default false)
  * @returns markdown
- * @throws never (a pure formatter)
+ * @throws RegistryError `INVALID_OPTION` for an unknown option key
  * @example
  * ```ts
  * const md = formatDiffMarkdown(await reg.diff('cnn#production', 'cnn@latest'));
  * ```
  */
 export function formatDiffMarkdown(diff: RegistryDiff, options: FormatDiffOptions = {}): string {
+  checkKeys(options, OPTION_KEYS.formatDiff, 'formatDiffMarkdown options');
   const a = diff.from.tag;
   const b = diff.to.tag;
   const lines: string[] = [

@@ -30,8 +30,8 @@ export type {
   LockOptions,
   Identity,
   ModelFileInfo,
+  RegistryFs,
 } from './types';
 export { formatDiffMarkdown } from './format-diff';
 export { isValidName, parseTag, parseVersionRef, versionTag, stageTag } from './names';
 export type { ParsedTag, VersionRef } from './names';
-export type { RegistryFs } from './fs';

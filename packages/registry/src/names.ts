@@ -1,6 +1,7 @@
+import { assertValidName, isValidName, type ErrorClass } from '@mlship/core';
 import { RegistryError } from './errors';
 
-const NAME_RE = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
+export { isValidName };
 
 /** A parsed registry tag name (the GTO grammar). */
 export type ParsedTag =
@@ -16,42 +17,12 @@ export type VersionRef =
   | { kind: 'stage'; name: string; stage: string }
   | { kind: 'assignment'; name: string; stage: string; counter: number };
 
-/**
- * Whether `name` is a valid model or stage name: lowercase `[a-z0-9]`, inner `.`, `_`, `-`,
- * no `..`, at most 100 characters, not ending in `.lock` (all safe in git ref names and file paths).
- *
- * @param name - candidate name
- * @returns true when valid
- * @throws never (anything that is not a string is simply invalid)
- * @example
- * ```ts
- * isValidName('cnn'); // true
- * isValidName('../x'); // false
- * ```
- */
-export function isValidName(name: string): boolean {
-  return (
-    typeof name === 'string' &&
-    name.length <= 100 &&
-    NAME_RE.test(name) &&
-    !name.includes('..') &&
-    !name.endsWith('.lock')
-  );
-}
-
-/** @internal Throws INVALID_NAME unless {@link isValidName}. */
+/** @internal Throws INVALID_NAME (a RegistryError) unless `name` is in core's name grammar. */
 export function assertName(
   name: unknown,
   what: 'model' | 'stage' = 'model',
 ): asserts name is string {
-  if (typeof name !== 'string' || !isValidName(name)) {
-    throw new RegistryError(
-      'INVALID_NAME',
-      `Invalid ${what} name ${JSON.stringify(name)}: expected lowercase [a-z0-9] with inner '.', '_' or '-' ` +
-        `(no path separators, no '..', no characters git refs forbid, at most 100 characters)`,
-      { data: { ref: String(name) } },
-    );
-  }
+  assertValidName(name, what, RegistryError as ErrorClass<'INVALID_NAME'>);
 }
 
 /** @internal `vN.0.0`: registry version N as the SemVer GTO requires. */

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkOptions, createRng, sha256Hex, type ErrorClass } from '@mlship/core';
+import { RegistryError } from './errors';
 
 /** Options of {@link writeModelDirForTesting}. */
 export interface TestModelDirOptions {
@@ -19,7 +20,7 @@ export interface TestModelDirOptions {
   training?: Record<string, unknown>;
   datasets?: Record<string, { fingerprint: string; count?: number }>;
   parent?: unknown;
-  strategy?: string | null;
+  strategy?: string | Record<string, unknown> | null;
   /** Fixed `created` time. Default `2026-11-27T00:00:00.000Z`. */
   created?: string;
 }
@@ -39,17 +40,6 @@ export const MODEL_A_LAYERS: Readonly<Record<string, number>> = Object.freeze({
   dense_1: 128 * 10 + 10,
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Writes a synthetic model directory (model.json with a one-group-per-layer weightsManifest,
  * `<layer>.weights.bin` with seeded random float32 weights, and mlship.json listing sha256 + bytes
@@ -58,7 +48,7 @@ function mulberry32(seed: number): () => number {
  * @param dir - directory to create (parents included)
  * @param options - name, seed, per-layer seeds, layer sizes, metadata
  * @returns the files written, `path -> { sha256, bytes }` (mlship.json excluded)
- * @throws the `node:fs` error when a file cannot be written
+ * @throws RegistryError `INVALID_OPTION` for an unknown option; the `node:fs` error when a file cannot be written
  * @example
  * ```ts
  * await writeModelDirForTesting('/tmp/v1', { seed: 1 });
@@ -69,23 +59,40 @@ export async function writeModelDirForTesting(
   dir: string,
   options: TestModelDirOptions = {},
 ): Promise<Record<string, { sha256: string; bytes: number }>> {
+  checkOptions(
+    options,
+    [
+      'name',
+      'seed',
+      'layerSeeds',
+      'layers',
+      'metrics',
+      'training',
+      'datasets',
+      'parent',
+      'strategy',
+      'created',
+    ],
+    'writeModelDirForTesting options',
+    RegistryError as ErrorClass<'INVALID_OPTION'>,
+  );
   const layers = options.layers ?? MODEL_A_LAYERS;
   const seed = options.seed ?? 1;
   await mkdir(dir, { recursive: true });
   const files: Record<string, { sha256: string; bytes: number }> = {};
   const put = async (path: string, data: Uint8Array): Promise<void> => {
     await writeFile(join(dir, path), data);
-    files[path] = { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+    files[path] = { sha256: sha256Hex(data), bytes: data.length };
   };
   const groups: unknown[] = [];
   for (const [layer, count] of Object.entries(layers)) {
-    const rand = mulberry32(
-      (options.layerSeeds?.[layer] ?? seed) * 7919 +
-        layer.length * 104729 +
-        layer.charCodeAt(layer.length - 1),
+    // one stream per layer name, so a layer's bytes depend on its own seed only
+    const rng = createRng(
+      options.layerSeeds?.[layer] ?? seed,
+      ...[...layer].map((c) => c.charCodeAt(0)),
     );
     const w = new Float32Array(count);
-    for (let i = 0; i < count; i++) w[i] = (rand() - 0.5) * 0.2;
+    for (let i = 0; i < count; i++) w[i] = (rng.next() - 0.5) * 0.2;
     const path = `${layer}.weights.bin`;
     await put(path, new Uint8Array(w.buffer));
     groups.push({

@@ -2,6 +2,7 @@ import * as git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { RegistryContext } from './context';
 import { RegistryError } from './errors';
+import { OPTION_KEYS, checkKeys } from './options';
 import type { RemoteOptions } from './types';
 
 /** @internal Maps an isomorphic-git transfer failure to the registry's remote codes. */
@@ -35,6 +36,8 @@ export function remoteError(e: unknown, action: string, url: string): RegistryEr
 
 /** @internal The URL to talk to: `url`, or the configured one of `remote` (default `origin`). */
 export async function remoteUrl(ctx: RegistryContext, o: RemoteOptions): Promise<string> {
+  checkKeys(o, OPTION_KEYS.remote, 'remote options');
+  checkKeys(o.auth, OPTION_KEYS.auth, 'remote options: auth');
   if (o.url) return o.url;
   const remote = o.remote ?? 'origin';
   const url = (await git.getConfig({

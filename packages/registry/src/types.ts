@@ -1,7 +1,15 @@
 // The public record, result and option types of @mlship/registry, in one module that imports no
 // operation: every operation, the facade, diff and the remote code import their types from here.
 import type { HttpClient, ProgressCallback } from 'isomorphic-git';
-import type { RegistryFs } from './fs';
+import type { FileEntry, MlshipFs } from '@mlship/core';
+
+/**
+ * The file system the registry works on: @mlship/core's `MlshipFs`, the shape isomorphic-git
+ * accepts (`{ promises: ... }`: `node:fs`, memfs, LightningFS). `rename` makes writes crash-safe
+ * (objects, refs and checkouts are written to a temporary name and renamed into place); `open`
+ * lets files be read in chunks and without following symlinks.
+ */
+export type RegistryFs = MlshipFs;
 
 /** Author / committer / tagger identity written into commits and tags. */
 export interface Identity {
@@ -44,13 +52,8 @@ export interface OpenRegistryOptions {
   lock?: LockOptions;
 }
 
-/** One file of a model directory as mlship.json lists it. */
-export interface ModelFileInfo {
-  /** sha256 of the file, lowercase hex. */
-  sha256: string;
-  /** Size in bytes. */
-  bytes: number;
-}
+/** One file of a model directory as mlship.json lists it: core's `FileEntry` (`sha256`, `bytes`). */
+export type ModelFileInfo = FileEntry;
 
 /** A dataset a version was trained or evaluated on. */
 export interface DatasetInfo {

@@ -46,7 +46,7 @@ describe('lock', () => {
     );
     expect(await errorOf(reg.register('cnn', dirs.base))).toMatchObject({
       code: 'LOCK_TIMEOUT',
-      message: new RegExp(`held by pid ${process.ppid}`),
+      message: expect.stringMatching(new RegExp(`held by pid ${process.ppid}`)),
     });
     await unlink(join(repo, 'mlship.lock'));
   });

@@ -19,7 +19,7 @@ describe('assign / unassign refuse bad input with typed errors', () => {
   it.each(['../x', 'prod/x', 'Prod', 'a b'])('rejects the stage name %j', async (stage) => {
     expect(await errorOf(reg.assign('cnn@v1', stage))).toMatchObject({
       code: 'INVALID_NAME',
-      message: /Invalid stage name/,
+      message: expect.stringMatching(/Invalid stage name/),
     });
   });
 
@@ -43,7 +43,7 @@ describe('assign / unassign refuse bad input with typed errors', () => {
       /not assigned/,
     ],
   ])('rejects %s', async (_what, run, code, message) => {
-    expect(await errorOf(run())).toMatchObject({ code, message });
+    expect(await errorOf(run())).toMatchObject({ code, message: expect.stringMatching(message) });
     expect(await reg.stageHistory('cnn')).toEqual([]);
   });
 });

@@ -1,67 +1,73 @@
+import { joinPath, parentPath, writeDirectoryAtomic } from '@mlship/core';
 import type { RegistryContext } from '../context';
-import { RegistryError } from '../errors';
+import { RegistryError, toRegistryError, operation } from '../errors';
+import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { readVerifiedFiles } from '../storage/verify';
 import type { CheckoutOptions, CheckoutResult } from '../types';
 import { resolve } from './resolve';
 
 /**
- * Writes a verified copy of a version's model directory to `destDir`, atomically.
+ * Writes a verified copy of a version's model directory to `destDir`, atomically (through
+ * @mlship/core's `writeDirectoryAtomic`: a temporary sibling renamed into place).
  *
  * @param ctx - the registry
  * @param ref - a version reference
  * @param destDir - where the model directory goes
  * @param options - `overwrite`
  * @returns the version, the directory and its files
- * @throws RegistryError `INTEGRITY`, `DEST_EXISTS`, and as {@link resolve}
+ * @throws RegistryError `INTEGRITY`, `DEST_EXISTS`, `INVALID_OPTION`, `WRITE_FAILED`, and as {@link resolve}
  */
-export async function checkout(
-  ctx: RegistryContext,
-  ref: string,
-  destDir: string,
-  options: CheckoutOptions = {},
-): Promise<CheckoutResult> {
-  const v = await resolve(ctx, ref);
-  const files = await readVerifiedFiles(ctx, v);
-  const fsa = ctx.fsa;
-  const dest = destDir.replace(/\/+$/, '');
-  const destExists = await fsa.exists(dest);
-  if (destExists) {
-    const empty = (await fsa.isDirectory(dest)) && (await fsa.readdir(dest)).length === 0;
-    if (!empty && !options.overwrite) {
+export const checkout = operation(
+  'WRITE_FAILED',
+  async function checkout(
+    ctx: RegistryContext,
+    ref: string,
+    destDir: string,
+    options: CheckoutOptions = {},
+  ): Promise<CheckoutResult> {
+    checkKeys(options, OPTION_KEYS.checkout, 'checkout options');
+    checkString(destDir, 'checkout: destDir');
+    const v = await resolve(ctx, ref);
+    const files = await readVerifiedFiles(ctx, v);
+    const fsa = ctx.fsa;
+    const dest = destDir.length > 1 ? destDir.replace(/\/+$/, '') : destDir;
+    const kind = await fsa.kind(dest);
+    const empty = kind === 'directory' && (await fsa.readdir(dest)).length === 0;
+    if (kind !== undefined && !empty && !options.overwrite) {
       throw new RegistryError(
         'DEST_EXISTS',
         `Checkout destination ${dest} exists and is not empty (pass { overwrite: true } to replace it)`,
         { data: { path: dest } },
       );
     }
-  }
-  const parentDir = dest.includes('/') ? dest.slice(0, dest.lastIndexOf('/')) || '/' : '.';
-  const base = dest.slice(dest.lastIndexOf('/') + 1);
-  const suffix = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const tmp = `${parentDir}/.${base}.mlship-tmp-${suffix}`;
-  await fsa.mkdirp(parentDir);
-  try {
-    await fsa.mkdirp(tmp);
-    for (const f of files) {
-      const p = `${tmp}/${f.path}`;
-      if (f.path.includes('/')) await fsa.mkdirp(p.slice(0, p.lastIndexOf('/')));
-      await fsa.fs.promises.writeFile(p, f.data);
+    try {
+      await writeDirectoryAtomic(
+        dest,
+        async (tmp) => {
+          for (const f of files) {
+            const p = joinPath(tmp, f.path);
+            if (f.path.includes('/')) await fsa.mkdirp(parentPath(p));
+            await fsa.writeFile(p, f.data);
+          }
+        },
+        { overwrite: kind !== undefined, fs: fsa },
+      );
+    } catch (e) {
+      throw toRegistryError(e, {
+        code: 'WRITE_FAILED',
+        message: `checking out ${v.tag} to ${dest}`,
+      });
     }
-    if (destExists) {
-      const old = `${parentDir}/.${base}.mlship-old-${suffix}`;
-      await fsa.rename(dest, old);
-      await fsa.rename(tmp, dest);
-      await fsa.rmrf(old);
-    } else {
-      await fsa.rename(tmp, dest);
-    }
-  } catch (e) {
-    await fsa.rmrf(tmp);
-    throw e;
-  }
-  return {
-    ...v,
-    dir: dest,
-    files: files.map((f) => ({ path: f.path, oid: f.oid, sha256: f.sha256, bytes: f.data.length })),
-  };
-}
+    return {
+      ...v,
+      dir: dest,
+      files: files.map((f) => ({
+        path: f.path,
+        oid: f.oid,
+        sha256: f.sha256,
+        bytes: f.data.length,
+      })),
+    };
+  },
+  (_ctx, ref, destDir) => `checking out ${String(ref)} to ${String(destDir)}`,
+);

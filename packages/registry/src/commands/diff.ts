@@ -2,6 +2,7 @@ import type { RegistryContext } from '../context';
 import { readRecord } from '../storage/records';
 import type { FileDiff, RegistryDiff, ResolvedVersion, VersionRecord } from '../types';
 import { resolve } from './resolve';
+import { operation } from '../errors';
 
 function flatten(
   obj: Record<string, unknown>,
@@ -69,12 +70,12 @@ export function diffRecords(
  * @returns the comparison, JSON-ready
  * @throws RegistryError as {@link resolve}
  */
-export async function diff(
-  ctx: RegistryContext,
-  refA: string,
-  refB: string,
-): Promise<RegistryDiff> {
-  const a = await resolve(ctx, refA);
-  const b = await resolve(ctx, refB);
-  return diffRecords(a, await readRecord(ctx, a), b, await readRecord(ctx, b));
-}
+export const diff = operation(
+  'READ_FAILED',
+  async function diff(ctx: RegistryContext, refA: string, refB: string): Promise<RegistryDiff> {
+    const a = await resolve(ctx, refA);
+    const b = await resolve(ctx, refB);
+    return diffRecords(a, await readRecord(ctx, a), b, await readRecord(ctx, b));
+  },
+  (_ctx, a, b) => `comparing ${String(a)} with ${String(b)}`,
+);

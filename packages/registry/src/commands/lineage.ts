@@ -1,5 +1,5 @@
 import type { RegistryContext } from '../context';
-import { isRegistryError } from '../errors';
+import { isRegistryError, operation } from '../errors';
 import { readRecord } from '../storage/records';
 import type { LineageStep, ResolvedVersion } from '../types';
 import { resolve } from './resolve';
@@ -12,29 +12,33 @@ import { resolve } from './resolve';
  * @returns the steps, the given version first
  * @throws RegistryError as {@link resolve}
  */
-export async function lineage(ctx: RegistryContext, ref: string): Promise<LineageStep[]> {
-  const out: LineageStep[] = [];
-  const seen = new Set<string>();
-  let next: string | null = ref;
-  while (next) {
-    let v: ResolvedVersion;
-    try {
-      v = await resolve(ctx, next);
-    } catch (e) {
-      if (out.length === 0 || !isRegistryError(e)) throw e;
-      break; // parent recorded but not in this registry: the walk ends there
+export const lineage = operation(
+  'READ_FAILED',
+  async function lineage(ctx: RegistryContext, ref: string): Promise<LineageStep[]> {
+    const out: LineageStep[] = [];
+    const seen = new Set<string>();
+    let next: string | null = ref;
+    while (next) {
+      let v: ResolvedVersion;
+      try {
+        v = await resolve(ctx, next);
+      } catch (e) {
+        if (out.length === 0 || !isRegistryError(e)) throw e;
+        break; // parent recorded but not in this registry: the walk ends there
+      }
+      if (seen.has(v.tag)) break;
+      seen.add(v.tag);
+      const rec = await readRecord(ctx, v);
+      out.push({
+        ...v,
+        strategy: rec.strategy,
+        datasets: rec.datasets,
+        metrics: rec.metrics,
+        parent: rec.parent,
+      });
+      next = rec.parent;
     }
-    if (seen.has(v.tag)) break;
-    seen.add(v.tag);
-    const rec = await readRecord(ctx, v);
-    out.push({
-      ...v,
-      strategy: rec.strategy,
-      datasets: rec.datasets,
-      metrics: rec.metrics,
-      parent: rec.parent,
-    });
-    next = rec.parent;
-  }
-  return out;
-}
+    return out;
+  },
+  (_ctx, ref) => `walking the lineage of ${String(ref)}`,
+);

@@ -10,6 +10,7 @@ import {
   versionOfCommit,
 } from '../storage/state';
 import type { ModelSummary, ResolvedVersion, StageEvent, VersionSummary } from '../types';
+import { operation } from '../errors';
 
 /**
  * Lists the models of the registry.
@@ -18,18 +19,22 @@ import type { ModelSummary, ResolvedVersion, StageEvent, VersionSummary } from '
  * @returns one summary per model name, sorted by name
  * @throws the file system's error when the repository's tags cannot be read
  */
-export async function models(ctx: RegistryContext): Promise<ModelSummary[]> {
-  const state = await scanModels(ctx);
-  return [...state.entries()]
-    .filter(([, m]) => m.versions.size > 0)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, m]) => ({
-      name,
-      latest: latestLive(m) ?? null,
-      versions: m.versions.size,
-      stages: Object.fromEntries(currentStages(m)),
-    }));
-}
+export const models = operation(
+  'READ_FAILED',
+  async function models(ctx: RegistryContext): Promise<ModelSummary[]> {
+    const state = await scanModels(ctx);
+    return [...state.entries()]
+      .filter(([, m]) => m.versions.size > 0)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, m]) => ({
+        name,
+        latest: latestLive(m) ?? null,
+        versions: m.versions.size,
+        stages: Object.fromEntries(currentStages(m)),
+      }));
+  },
+  () => 'listing models',
+);
 
 /**
  * Lists the versions of a model with their metrics and stages, oldest first.
@@ -39,26 +44,30 @@ export async function models(ctx: RegistryContext): Promise<ModelSummary[]> {
  * @returns the versions (empty when the model has none)
  * @throws RegistryError `INVALID_NAME`
  */
-export async function versions(ctx: RegistryContext, name: string): Promise<VersionSummary[]> {
-  assertName(name);
-  const m = await modelState(ctx, name);
-  const out: VersionSummary[] = [];
-  for (const [version, info] of [...m.versions].sort(([a], [b]) => a - b)) {
-    const rec = await readRecordAt(ctx, info.commit, name);
-    out.push({
-      name,
-      version,
-      tag: versionTag(name, version),
-      commit: info.commit,
-      created: rec?.created ?? new Date(info.time * 1000).toISOString(),
-      message: rec?.message ?? '',
-      metrics: rec?.metrics ?? {},
-      stages: stagesOf(m, version),
-      deregistered: m.deregistered.has(version),
-    });
-  }
-  return out;
-}
+export const versions = operation(
+  'READ_FAILED',
+  async function versions(ctx: RegistryContext, name: string): Promise<VersionSummary[]> {
+    assertName(name);
+    const m = await modelState(ctx, name);
+    const out: VersionSummary[] = [];
+    for (const [version, info] of [...m.versions].sort(([a], [b]) => a - b)) {
+      const rec = await readRecordAt(ctx, info.commit, name);
+      out.push({
+        name,
+        version,
+        tag: versionTag(name, version),
+        commit: info.commit,
+        created: rec?.created ?? new Date(info.time * 1000).toISOString(),
+        message: rec?.message ?? '',
+        metrics: rec?.metrics ?? {},
+        stages: stagesOf(m, version),
+        deregistered: m.deregistered.has(version),
+      });
+    }
+    return out;
+  },
+  (_ctx, name) => `listing versions of ${String(name)}`,
+);
 
 /**
  * The stages of a model and the version each points at now.
@@ -68,18 +77,27 @@ export async function versions(ctx: RegistryContext, name: string): Promise<Vers
  * @returns stage -> version, sorted by stage
  * @throws RegistryError `INVALID_NAME`
  */
-export async function stages(
-  ctx: RegistryContext,
-  name: string,
-): Promise<Record<string, ResolvedVersion>> {
-  assertName(name);
-  const m = await modelState(ctx, name);
-  const out: Record<string, ResolvedVersion> = {};
-  for (const [stage, v] of [...currentStages(m)].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out[stage] = { name, version: v, tag: versionTag(name, v), commit: m.versions.get(v)!.commit };
-  }
-  return out;
-}
+export const stages = operation(
+  'READ_FAILED',
+  async function stages(
+    ctx: RegistryContext,
+    name: string,
+  ): Promise<Record<string, ResolvedVersion>> {
+    assertName(name);
+    const m = await modelState(ctx, name);
+    const out: Record<string, ResolvedVersion> = {};
+    for (const [stage, v] of [...currentStages(m)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out[stage] = {
+        name,
+        version: v,
+        tag: versionTag(name, v),
+        commit: m.versions.get(v)!.commit,
+      };
+    }
+    return out;
+  },
+  (_ctx, name) => `reading the stages of ${String(name)}`,
+);
 
 /**
  * Every assignment and unassignment of a model's stages, oldest first.
@@ -90,31 +108,35 @@ export async function stages(
  * @returns the events
  * @throws RegistryError `INVALID_NAME`
  */
-export async function stageHistory(
-  ctx: RegistryContext,
-  name: string,
-  stage?: string,
-): Promise<StageEvent[]> {
-  assertName(name);
-  const m = await modelState(ctx, name);
-  const out: StageEvent[] = [];
-  for (const e of m.events) {
-    const p = e.parsed as { kind: 'assign' | 'unassign'; stage: string; counter: number };
-    if (stage !== undefined && p.stage !== stage) continue;
-    const version = versionOfCommit(m, e.commit);
-    if (version === undefined) continue;
-    const msg = e.message.split('\n\n')[1] ?? '';
-    out.push({
-      name,
-      stage: p.stage,
-      action: p.kind,
-      version,
-      counter: p.counter,
-      tag: e.parsed.tag,
-      commit: e.commit,
-      created: new Date(e.time * 1000).toISOString(),
-      message: msg.startsWith('{') ? '' : msg,
-    });
-  }
-  return out;
-}
+export const stageHistory = operation(
+  'READ_FAILED',
+  async function stageHistory(
+    ctx: RegistryContext,
+    name: string,
+    stage?: string,
+  ): Promise<StageEvent[]> {
+    assertName(name);
+    const m = await modelState(ctx, name);
+    const out: StageEvent[] = [];
+    for (const e of m.events) {
+      const p = e.parsed as { kind: 'assign' | 'unassign'; stage: string; counter: number };
+      if (stage !== undefined && p.stage !== stage) continue;
+      const version = versionOfCommit(m, e.commit);
+      if (version === undefined) continue;
+      const msg = e.message.split('\n\n')[1] ?? '';
+      out.push({
+        name,
+        stage: p.stage,
+        action: p.kind,
+        version,
+        counter: p.counter,
+        tag: e.parsed.tag,
+        commit: e.commit,
+        created: new Date(e.time * 1000).toISOString(),
+        message: msg.startsWith('{') ? '' : msg,
+      });
+    }
+    return out;
+  },
+  (_ctx, name) => `reading the stage history of ${String(name)}`,
+);

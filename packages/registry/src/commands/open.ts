@@ -1,7 +1,8 @@
 import * as git from 'isomorphic-git';
+import { createFsAdapter, type FsAdapter } from '@mlship/core';
 import { createContext } from '../context';
-import { RegistryError } from '../errors';
-import { FsAdapter, defaultFs } from '../fs';
+import { RegistryError, toRegistryError, operation } from '../errors';
+import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { Registry } from '../registry';
 import type { OpenRegistryOptions } from '../types';
 import { needsRepair, repair } from './repair';
@@ -23,6 +24,41 @@ async function findGitdir(fsa: FsAdapter, dir: string): Promise<string | undefin
   return undefined;
 }
 
+function checkOpenOptions(options: OpenRegistryOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new RegistryError(
+      'INVALID_OPTION',
+      `openRegistry needs { dir: string }, got ${JSON.stringify(options)}`,
+      { data: { path: 'dir' } },
+    );
+  }
+  checkKeys(options, OPTION_KEYS.open, 'openRegistry options');
+  if (typeof options.dir !== 'string' || options.dir === '') {
+    throw new RegistryError(
+      'INVALID_OPTION',
+      `openRegistry needs { dir: string }, got ${JSON.stringify(options.dir)}`,
+      { data: { path: 'dir' } },
+    );
+  }
+  if (options.gitdir !== undefined) checkString(options.gitdir, 'openRegistry options: gitdir');
+  checkKeys(options.lock, OPTION_KEYS.lock, 'openRegistry options: lock');
+  checkKeys(options.author, OPTION_KEYS.author, 'openRegistry options: author');
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new RegistryError(
+      'INVALID_OPTION',
+      `openRegistry options: clock: expected a function returning a Date, got ${typeof options.clock}`,
+      { data: { path: 'clock' } },
+    );
+  }
+  if (options.branch !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(options.branch)) {
+    throw new RegistryError(
+      'INVALID_OPTION',
+      `Invalid registry branch ${JSON.stringify(options.branch)}: expected a git branch name`,
+      { data: { path: 'branch' } },
+    );
+  }
+}
+
 /**
  * Opens (or creates) a model registry in a git repository — a working tree or a bare repository —
  * and completes any registration a killed process left half-done.
@@ -30,54 +66,53 @@ async function findGitdir(fsa: FsAdapter, dir: string): Promise<string | undefin
  * @param options - `dir` and optional `gitdir`, `create`, `bare`, `fs`, `author`, `clock`, `branch`, `lock`
  * @returns the registry
  * @throws RegistryError `NOT_A_REPOSITORY` when `dir` holds no repository and `create` is false,
- *   `INVALID_OPTION` for a bad branch name, `LOCK_TIMEOUT` when a pending repair cannot get the lock
+ *   `INVALID_OPTION` for a bad or unknown option, `LOCK_TIMEOUT` when a pending repair cannot get
+ *   the lock
  * @example
  * ```ts
  * import { openRegistry } from '@mlship/registry';
  * const reg = await openRegistry({ dir: '/srv/models', author: { name: 'ci', email: 'ci@example.com' } });
  * ```
  */
-export async function openRegistry(options: OpenRegistryOptions): Promise<Registry> {
-  if (!options || typeof options.dir !== 'string' || options.dir === '') {
-    throw new RegistryError(
-      'INVALID_OPTION',
-      `openRegistry needs { dir: string }, got ${JSON.stringify(options?.dir)}`,
-    );
-  }
-  if (options.branch !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(options.branch)) {
-    throw new RegistryError(
-      'INVALID_OPTION',
-      `Invalid registry branch ${JSON.stringify(options.branch)}: expected a git branch name`,
-    );
-  }
-  const fsa = new FsAdapter(options.fs ?? defaultFs);
-  const dir = options.dir.replace(/\/+$/, '') || '/';
-  let gitdir = options.gitdir ?? (await findGitdir(fsa, dir));
-  if (!gitdir) {
-    if (options.create === false) {
-      throw new RegistryError(
-        'NOT_A_REPOSITORY',
-        `${dir} is not a git repository (no .git directory, not a bare repository); pass create: true to create one`,
-        { data: { path: dir } },
-      );
+export const openRegistry = operation(
+  'READ_FAILED',
+  async function openRegistry(options: OpenRegistryOptions): Promise<Registry> {
+    checkOpenOptions(options);
+    let fsa: FsAdapter;
+    try {
+      fsa = createFsAdapter(options.fs);
+    } catch (e) {
+      throw toRegistryError(e, { code: 'INVALID_OPTION', message: 'openRegistry options: fs' });
     }
-    await fsa.mkdirp(dir);
-    // A bare repository the registry creates is its own: HEAD names the registry branch, so
-    // clones check it out and remotes have a born HEAD. A working tree keeps `main` (its index
-    // and files are the user's, and would look deleted if HEAD pointed at the registry branch).
-    const bare = options.bare ?? false;
-    await git.init({
-      fs: fsa.fs,
-      dir,
-      bare,
-      defaultBranch: bare ? (options.branch ?? 'mlship') : 'main',
-    });
-    gitdir = options.bare ? dir : `${dir}/.git`;
-  }
-  const ctx = createContext(dir, gitdir, options);
-  // Only when a registration was cut off after its commit point: take the lock (waiting for a live
-  // writer or breaking a dead one's lock) and complete it. Otherwise open() writes nothing, so a
-  // read-only repository (e.g. mounted into a serving container) opens fine.
-  if (await needsRepair(ctx)) await repair(ctx);
-  return new Registry(ctx);
-}
+    const dir = options.dir.replace(/\/+$/, '') || '/';
+    let gitdir = options.gitdir ?? (await findGitdir(fsa, dir));
+    if (!gitdir) {
+      if (options.create === false) {
+        throw new RegistryError(
+          'NOT_A_REPOSITORY',
+          `${dir} is not a git repository (no .git directory, not a bare repository); pass create: true to create one`,
+          { data: { path: dir } },
+        );
+      }
+      await fsa.mkdirp(dir);
+      // A bare repository the registry creates is its own: HEAD names the registry branch, so
+      // clones check it out and remotes have a born HEAD. A working tree keeps `main` (its index
+      // and files are the user's, and would look deleted if HEAD pointed at the registry branch).
+      const bare = options.bare ?? false;
+      await git.init({
+        fs: fsa.fs,
+        dir,
+        bare,
+        defaultBranch: bare ? (options.branch ?? 'mlship') : 'main',
+      });
+      gitdir = options.bare ? dir : `${dir}/.git`;
+    }
+    const ctx = createContext(dir, gitdir, options, fsa);
+    // Only when a registration was cut off after its commit point: take the lock (waiting for a live
+    // writer or breaking a dead one's lock) and complete it. Otherwise open() writes nothing, so a
+    // read-only repository (e.g. mounted into a serving container) opens fine.
+    if (await needsRepair(ctx)) await repair(ctx);
+    return new Registry(ctx);
+  },
+  (options) => `opening the registry at ${String(options?.dir)}`,
+);

@@ -1,17 +1,62 @@
+import { readModelFiles, type ModelMeta } from '@mlship/core';
 import { withLock, type RegistryContext } from '../context';
-import { RegistryError } from '../errors';
-import { filesOf, loadModelDir } from '../modeldir';
+import { RegistryError, toRegistryError, operation } from '../errors';
 import { assertName, parseVersionRef, versionTag } from '../names';
+import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { ObjectWriter, personLine } from '../storage/objects';
 import { MODELS_DIR, REGISTRY_DIR, readRecordAt } from '../storage/records';
 import { readRef, writeRef } from '../storage/refs';
 import { emptyState, resolveIn, scanModels, stamp } from '../storage/state';
 import { writeStageTag, writeVersionTagObject } from '../storage/tags';
 import { replaceEntry, treeEntries, writeDirTree } from '../storage/trees';
-import type { DatasetInfo, RegisterOptions, ResolvedVersion, VersionRecord } from '../types';
+import type {
+  DatasetInfo,
+  ModelFileInfo,
+  RegisterOptions,
+  ResolvedVersion,
+  VersionRecord,
+} from '../types';
 import { repairLocked } from './repair';
 
 const enc = new TextEncoder();
+
+/** The strategy name a version record keeps: the name, or the `kind` of a strategy object. */
+function strategyName(strategy: ModelMeta['strategy']): string | null {
+  if (typeof strategy === 'string') return strategy;
+  const kind = strategy?.['kind'] ?? strategy?.['name'];
+  return typeof kind === 'string' ? kind : null;
+}
+
+/** The parent a version record keeps: a ref as written, or the tag of a `{ name, version }` parent. */
+function parentRef(parent: ModelMeta['parent']): string | null {
+  if (typeof parent === 'string') return parent === '' ? null : parent;
+  return parent ? versionTag(parent.name, parent.version) : null;
+}
+
+/** Checks the register options a plain-JavaScript caller may get wrong. */
+function checkRegisterOptions(options: RegisterOptions): void {
+  checkKeys(options, OPTION_KEYS.register, 'register options');
+  for (const [k, v] of Object.entries(options.metrics ?? {})) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new RegistryError(
+        'INVALID_OPTION',
+        `Metric ${JSON.stringify(k)} is ${JSON.stringify(v)}: metrics must be finite numbers`,
+        { data: { path: `metrics.${k}`, metric: k } },
+      );
+    }
+  }
+  if (options.stages !== undefined && !Array.isArray(options.stages)) {
+    throw new RegistryError(
+      'INVALID_OPTION',
+      `register options: stages: expected an array of stage names, got ${JSON.stringify(options.stages)}`,
+      { data: { path: 'stages' } },
+    );
+  }
+  for (const s of options.stages ?? []) assertName(s, 'stage');
+  if (options.message !== undefined && typeof options.message !== 'string')
+    checkString(options.message, 'register options: message');
+  if (typeof options.parent === 'string') checkString(options.parent, 'register options: parent');
+}
 
 /**
  * Validates a model directory and registers it as the next version of `name`: blobs first (inert),
@@ -25,167 +70,163 @@ const enc = new TextEncoder();
  * @throws RegistryError `INVALID_NAME`, `INVALID_OPTION`, `NOT_A_MODEL_DIR`, `INVALID_META`,
  *   `INTEGRITY`, `VERSION_NOT_FOUND` (parent), `LOCK_TIMEOUT`, `REF_CONFLICT`
  */
-export async function register(
-  ctx: RegistryContext,
-  name: string,
-  modelDir: string,
-  options: RegisterOptions = {},
-): Promise<ResolvedVersion> {
-  assertName(name);
-  for (const s of options.stages ?? []) assertName(s, 'stage');
-  for (const [k, v] of Object.entries(options.metrics ?? {})) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new RegistryError(
-        'INVALID_OPTION',
-        `Metric ${JSON.stringify(k)} is ${JSON.stringify(v)}: metrics must be finite numbers`,
-        { data: { metric: k } },
-      );
+export const register = operation(
+  'WRITE_FAILED',
+  async function register(
+    ctx: RegistryContext,
+    name: string,
+    modelDir: string,
+    options: RegisterOptions = {},
+  ): Promise<ResolvedVersion> {
+    assertName(name);
+    checkRegisterOptions(options);
+    checkString(modelDir, 'register: modelDir');
+    let loaded: Awaited<ReturnType<typeof readModelFiles>>;
+    try {
+      loaded = await readModelFiles(modelDir, { fs: ctx.fsa });
+    } catch (e) {
+      throw toRegistryError(e, { code: 'READ_FAILED', message: `reading ${modelDir}` });
     }
-  }
-  const loaded = await loadModelDir(ctx.fsa, modelDir);
-  const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
-  const fileOids: { path: string; oid: string }[] = [];
-  for (const f of loaded.files) fileOids.push({ path: f.path, oid: await w.blob(f.data) });
-  const modelTree = await writeDirTree(w, fileOids);
-  const meta = loaded.meta;
-  const files = filesOf(meta, modelDir);
-  const metaFile = loaded.files.find((f) => f.path === 'mlship.json')!;
-  files['mlship.json'] = { sha256: metaFile.sha256, bytes: metaFile.data.length };
+    const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
+    const fileOids: { path: string; oid: string }[] = [];
+    const files: Record<string, ModelFileInfo> = {};
+    for (const f of loaded.files) {
+      fileOids.push({ path: f.path, oid: await w.blob(f.data) });
+      files[f.path] = { sha256: f.sha256, bytes: f.bytes };
+    }
+    const modelTree = await writeDirTree(w, fileOids);
+    const meta = loaded.meta;
 
-  return withLock(ctx, async () => {
-    await repairLocked(ctx);
-    // In a fresh `git clone` the registry branch exists only as origin's remote-tracking ref:
-    // build on it rather than starting a second, unrelated history.
-    const localTip = await readRef(ctx, ctx.branchRef);
-    const tip =
-      localTip ??
-      (await readRef(ctx, ctx.branchRef.replace(/^refs\/heads\//, 'refs/remotes/origin/')));
-    const state = await scanModels(ctx);
-    const m = state.get(name) ?? emptyState();
-    const tipRecord = tip ? await readRecordAt(ctx, tip, name) : undefined;
-    const version =
-      Math.max(0, tipRecord?.version ?? 0, ...m.versions.keys(), ...m.deregistered) + 1;
-    const tag = versionTag(name, version);
+    return withLock(ctx, async () => {
+      await repairLocked(ctx);
+      // In a fresh `git clone` the registry branch exists only as origin's remote-tracking ref:
+      // build on it rather than starting a second, unrelated history.
+      const localTip = await readRef(ctx, ctx.branchRef);
+      const tip =
+        localTip ??
+        (await readRef(ctx, ctx.branchRef.replace(/^refs\/heads\//, 'refs/remotes/origin/')));
+      const state = await scanModels(ctx);
+      const m = state.get(name) ?? emptyState();
+      const tipRecord = tip ? await readRecordAt(ctx, tip, name) : undefined;
+      const version =
+        Math.max(0, tipRecord?.version ?? 0, ...m.versions.keys(), ...m.deregistered) + 1;
+      const tag = versionTag(name, version);
 
-    let parent: string | null = null;
-    const parentIn = options.parent !== undefined ? options.parent : meta.parent;
-    if (typeof parentIn === 'string' && parentIn) {
-      try {
-        const pr = parseVersionRef(parentIn);
-        parent = resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parentIn).tag;
-      } catch (e) {
-        // An explicit parent must exist here; one recorded in mlship.json may name a model
-        // outside this registry, and is kept as written (lineage stops there).
-        if (options.parent !== undefined) throw e;
-        parent = parentIn;
+      let parent = options.parent !== undefined ? options.parent : parentRef(meta.parent);
+      if (typeof parent === 'string' && typeof meta.parent === 'string') {
+        try {
+          const pr = parseVersionRef(parent);
+          parent = resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parent).tag;
+        } catch {
+          // A parent recorded in mlship.json may name a model outside this registry: it is kept
+          // as written (lineage stops there).
+        }
+      } else if (typeof parent === 'string' && options.parent !== undefined) {
+        // An explicit parent must exist here.
+        const pr = parseVersionRef(parent);
+        parent = resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parent).tag;
       }
-    } else if (parentIn && typeof parentIn === 'object') {
-      const p = parentIn as { name?: unknown; version?: unknown; ref?: unknown };
-      if (typeof p.name === 'string' && typeof p.version === 'number')
-        parent = versionTag(p.name, p.version);
-      else if (typeof p.ref === 'string') parent = p.ref;
-    }
-    const now = stamp(ctx, m);
-    const record: VersionRecord = {
-      format: 'mlship-registry-version/1',
-      name,
-      version,
-      tag,
-      created: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString(),
-      message: options.message ?? '',
-      path: `${MODELS_DIR}/${name}`,
-      metrics: {
-        ...((meta.metrics as Record<string, number> | undefined) ?? {}),
-        ...(options.metrics ?? {}),
-      },
-      params: {
-        ...((meta.training as Record<string, unknown> | undefined) ?? {}),
-        ...(options.params ?? {}),
-      },
-      datasets: {
-        ...((meta.datasets as Record<string, DatasetInfo> | undefined) ?? {}),
-        ...(options.datasets ?? {}),
-      },
-      parent,
-      strategy:
-        options.strategy !== undefined
-          ? options.strategy
-          : typeof meta.strategy === 'string'
-            ? meta.strategy
-            : null,
-      tags: { ...(options.tags ?? {}) },
-      files,
-    };
-    const recordOid = await w.blob(enc.encode(`${JSON.stringify(record, null, 2)}\n`));
+      const now = stamp(ctx, m);
+      const record: VersionRecord = {
+        format: 'mlship-registry-version/1',
+        name,
+        version,
+        tag,
+        created: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString(),
+        message: options.message ?? '',
+        path: `${MODELS_DIR}/${name}`,
+        metrics: { ...meta.metrics, ...options.metrics },
+        params: { ...meta.training, ...options.params },
+        datasets: {
+          ...Object.fromEntries(
+            Object.entries(meta.datasets).map(([role, d]): [string, DatasetInfo] => [
+              role,
+              { ...d },
+            ]),
+          ),
+          ...options.datasets,
+        },
+        parent,
+        strategy: options.strategy !== undefined ? options.strategy : strategyName(meta.strategy),
+        tags: { ...(options.tags ?? {}) },
+        files,
+      };
+      const recordOid = await w.blob(enc.encode(`${JSON.stringify(record, null, 2)}\n`));
 
-    const rootEntries = await treeEntries(ctx, tip);
-    const modelsEntries = replaceEntry(await treeEntries(ctx, tip, MODELS_DIR), {
-      mode: '40000',
-      name,
-      oid: modelTree,
-    });
-    const regEntries = replaceEntry(await treeEntries(ctx, tip, REGISTRY_DIR), {
-      mode: '100644',
-      name: `${name}.json`,
-      oid: recordOid,
-    });
-    const dvcYaml = `# Written by @mlship/registry so GTO can show artifact paths and types.\nartifacts:\n${modelsEntries
-      .map((e) => e.name)
-      .sort()
-      .map((n) => `  ${n}:\n    type: model\n    path: ${MODELS_DIR}/${n}\n`)
-      .join('')}`;
-    let root = replaceEntry(rootEntries, {
-      mode: '40000',
-      name: MODELS_DIR,
-      oid: await w.tree(modelsEntries),
-    });
-    root = replaceEntry(root, { mode: '40000', name: REGISTRY_DIR, oid: await w.tree(regEntries) });
-    root = replaceEntry(root, {
-      mode: '100644',
-      name: 'dvc.yaml',
-      oid: await w.blob(enc.encode(dvcYaml)),
-    });
-    const rootTree = await w.tree(root);
-    const person = personLine(ctx.author, now);
-    const trailers = [
-      `Mlship-Model: ${name}`,
-      `Mlship-Version: ${version}`,
-      ...(parent ? [`Mlship-Parent: ${parent}`] : []),
-    ];
-    const commit = await w.commit({
-      tree: rootTree,
-      parents: tip ? [tip] : [],
-      author: person,
-      committer: person,
-      message: `Register ${tag}\n\n${options.message ? `${options.message}\n\n` : ''}${trailers.join('\n')}\n`,
-    });
-    const tagOid = await writeVersionTagObject(w, record, commit, person);
+      const rootEntries = await treeEntries(ctx, tip);
+      const modelsEntries = replaceEntry(await treeEntries(ctx, tip, MODELS_DIR), {
+        mode: '40000',
+        name,
+        oid: modelTree,
+      });
+      const regEntries = replaceEntry(await treeEntries(ctx, tip, REGISTRY_DIR), {
+        mode: '100644',
+        name: `${name}.json`,
+        oid: recordOid,
+      });
+      const dvcYaml = `# Written by @mlship/registry so GTO can show artifact paths and types.\nartifacts:\n${modelsEntries
+        .map((e) => e.name)
+        .sort()
+        .map((n) => `  ${n}:\n    type: model\n    path: ${MODELS_DIR}/${n}\n`)
+        .join('')}`;
+      let root = replaceEntry(rootEntries, {
+        mode: '40000',
+        name: MODELS_DIR,
+        oid: await w.tree(modelsEntries),
+      });
+      root = replaceEntry(root, {
+        mode: '40000',
+        name: REGISTRY_DIR,
+        oid: await w.tree(regEntries),
+      });
+      root = replaceEntry(root, {
+        mode: '100644',
+        name: 'dvc.yaml',
+        oid: await w.blob(enc.encode(dvcYaml)),
+      });
+      const rootTree = await w.tree(root);
+      const person = personLine(ctx.author, now);
+      const trailers = [
+        `Mlship-Model: ${name}`,
+        `Mlship-Version: ${version}`,
+        ...(parent ? [`Mlship-Parent: ${parent}`] : []),
+      ];
+      const commit = await w.commit({
+        tree: rootTree,
+        parents: tip ? [tip] : [],
+        author: person,
+        committer: person,
+        message: `Register ${tag}\n\n${options.message ? `${options.message}\n\n` : ''}${trailers.join('\n')}\n`,
+      });
+      const tagOid = await writeVersionTagObject(w, record, commit, person);
 
-    // Commit point: the branch moves (compare-and-swap under the lock), then the tag follows.
-    if ((await readRef(ctx, ctx.branchRef)) !== localTip) {
-      throw new RegistryError(
-        'REF_CONFLICT',
-        `${ctx.branchRef} moved while registering ${tag}; expected ${localTip ?? '(none)'}`,
-        { data: { ref: ctx.branchRef } },
-      );
-    }
-    await writeRef(ctx, ctx.branchRef, commit);
-    await writeRef(ctx, `refs/tags/${tag}`, tagOid);
-    const out: ResolvedVersion = { name, version, tag, commit };
-    let counter = m.maxCounter;
-    for (const stage of options.stages ?? []) {
-      counter += 1;
-      await writeStageTag(
-        ctx,
-        w,
-        out,
-        stage,
-        counter,
-        false,
-        `Assigned with ${tag}`,
-        stamp(ctx, m),
-      );
-    }
-    return out;
-  });
-}
+      // Commit point: the branch moves (compare-and-swap under the lock), then the tag follows.
+      if ((await readRef(ctx, ctx.branchRef)) !== localTip) {
+        throw new RegistryError(
+          'REF_CONFLICT',
+          `${ctx.branchRef} moved while registering ${tag}; expected ${localTip ?? '(none)'}`,
+          { data: { ref: ctx.branchRef } },
+        );
+      }
+      await writeRef(ctx, ctx.branchRef, commit);
+      await writeRef(ctx, `refs/tags/${tag}`, tagOid);
+      const out: ResolvedVersion = { name, version, tag, commit };
+      let counter = m.maxCounter;
+      for (const stage of options.stages ?? []) {
+        counter += 1;
+        await writeStageTag(
+          ctx,
+          w,
+          out,
+          stage,
+          counter,
+          false,
+          `Assigned with ${tag}`,
+          stamp(ctx, m),
+        );
+      }
+      return out;
+    });
+  },
+  (_ctx, name, modelDir) => `registering ${String(modelDir)} as ${String(name)}`,
+);

@@ -1,5 +1,6 @@
 import * as git from 'isomorphic-git';
 import { gitArgs, withLock, type RegistryContext } from '../context';
+import { operation } from '../errors';
 import { versionTag } from '../names';
 import { ObjectWriter } from '../storage/objects';
 import { readRecordAt, registrationTrailers } from '../storage/records';
@@ -62,6 +63,8 @@ export async function needsRepair(ctx: RegistryContext): Promise<boolean> {
  * @returns the version tags it recreated
  * @throws RegistryError `LOCK_TIMEOUT`
  */
-export function repair(ctx: RegistryContext): Promise<string[]> {
-  return withLock(ctx, () => repairLocked(ctx));
-}
+export const repair = operation(
+  'WRITE_FAILED',
+  (ctx: RegistryContext): Promise<string[]> => withLock(ctx, () => repairLocked(ctx)),
+  () => 'repairing the registry',
+);

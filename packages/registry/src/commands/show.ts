@@ -7,6 +7,7 @@ import { listTreeFiles } from '../storage/trees';
 import type { ResolvedVersion, VersionDetails } from '../types';
 import { lineage } from './lineage';
 import { resolve } from './resolve';
+import { operation } from '../errors';
 
 const dec = new TextDecoder();
 
@@ -18,42 +19,46 @@ const dec = new TextDecoder();
  * @returns the details
  * @throws RegistryError as {@link resolve}, `INTEGRITY` when the record is missing
  */
-export async function show(ctx: RegistryContext, ref: string): Promise<VersionDetails> {
-  const name = parseVersionRef(ref).name;
-  const m = await modelState(ctx, name);
-  const v = resolveIn(name, m, ref);
-  const record = await readRecord(ctx, v);
-  const entries = await listTreeFiles(ctx, v.commit, `${MODELS_DIR}/${name}`);
-  let metadata: Record<string, unknown> = {};
-  const metaEntry = entries.find((e) => e.path === 'mlship.json');
-  if (metaEntry)
-    metadata = JSON.parse(
-      dec.decode((await git.readBlob({ ...gitArgs(ctx), oid: metaEntry.oid })).blob),
-    ) as Record<string, unknown>;
-  let parent: ResolvedVersion | null = null;
-  if (record.parent) {
-    try {
-      parent = await resolve(ctx, record.parent);
-    } catch {
-      parent = null;
+export const show = operation(
+  'READ_FAILED',
+  async function show(ctx: RegistryContext, ref: string): Promise<VersionDetails> {
+    const name = parseVersionRef(ref).name;
+    const m = await modelState(ctx, name);
+    const v = resolveIn(name, m, ref);
+    const record = await readRecord(ctx, v);
+    const entries = await listTreeFiles(ctx, v.commit, `${MODELS_DIR}/${name}`);
+    let metadata: Record<string, unknown> = {};
+    const metaEntry = entries.find((e) => e.path === 'mlship.json');
+    if (metaEntry)
+      metadata = JSON.parse(
+        dec.decode((await git.readBlob({ ...gitArgs(ctx), oid: metaEntry.oid })).blob),
+      ) as Record<string, unknown>;
+    let parent: ResolvedVersion | null = null;
+    if (record.parent) {
+      try {
+        parent = await resolve(ctx, record.parent);
+      } catch {
+        parent = null;
+      }
     }
-  }
-  return {
-    ...v,
-    created: record.created,
-    message: record.message,
-    metrics: record.metrics,
-    stages: stagesOf(m, v.version),
-    deregistered: m.deregistered.has(v.version),
-    record,
-    metadata,
-    files: entries.map((e) => ({
-      path: e.path,
-      oid: e.oid,
-      sha256: record.files[e.path]?.sha256 ?? '',
-      bytes: record.files[e.path]?.bytes ?? -1,
-    })),
-    parent,
-    lineage: await lineage(ctx, v.tag),
-  };
-}
+    return {
+      ...v,
+      created: record.created,
+      message: record.message,
+      metrics: record.metrics,
+      stages: stagesOf(m, v.version),
+      deregistered: m.deregistered.has(v.version),
+      record,
+      metadata,
+      files: entries.map((e) => ({
+        path: e.path,
+        oid: e.oid,
+        sha256: record.files[e.path]?.sha256 ?? '',
+        bytes: record.files[e.path]?.bytes ?? -1,
+      })),
+      parent,
+      lineage: await lineage(ctx, v.tag),
+    };
+  },
+  (_ctx, ref) => `showing ${String(ref)}`,
+);

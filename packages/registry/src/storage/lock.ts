@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RegistryError } from '../errors';
-import type { FsAdapter } from '../fs';
+import type { FsAdapter } from '@mlship/core';
 import type { LockOptions } from '../types';
 
 interface LockContent {
@@ -114,7 +114,7 @@ export class FileLock {
       const held = await this.readLock();
       if (held && this.isStale(held.content)) {
         // A torn lock file may simply be one being written right now: give it a moment.
-        const age = Date.now() - ((await this.fsa.mtimeMs(this.path)) ?? 0);
+        const age = Date.now() - ((await this.fsa.lstat(this.path))?.mtimeMs ?? 0);
         if (held.content || age > 2_000) await this.breakLock(held.raw);
         else await sleep(20);
         continue;
@@ -134,7 +134,7 @@ export class FileLock {
   private async breakLock(staleRaw: string): Promise<void> {
     const breaker = `${this.path}.break`;
     if (!(await this.fsa.writeExclusive(breaker, String(process.pid)))) {
-      const mtime = await this.fsa.mtimeMs(breaker);
+      const mtime = (await this.fsa.lstat(breaker))?.mtimeMs;
       if (mtime !== undefined && Date.now() - mtime > 10_000) await this.fsa.unlink(breaker);
       await sleep(5);
       return;

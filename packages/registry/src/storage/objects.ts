@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as git from 'isomorphic-git';
-import type { FsAdapter } from '../fs';
+import type { FsAdapter } from '@mlship/core';
 import type { Identity } from '../types';
 
 /** @internal A tree entry as git stores it. */
@@ -80,10 +80,32 @@ export class ObjectWriter {
     full.set(content, header.length);
     const deflated = deflateSync(full, { level: 1 });
     const dir = `${this.gitdir}/objects/${oid.slice(0, 2)}`;
-    await this.fsa.writeAtomic(`${dir}/${oid.slice(2)}`, deflated, dir, 'tmp_obj_');
+    await this.writeLoose(dir, oid, deflated);
     this.bytesWritten += deflated.length;
     this.objectsWritten += 1;
     return oid;
+  }
+
+  /**
+   * Writes a loose object file as git does: `objects/xx/tmp_obj_<random>` first (a name `git fsck`
+   * and `git gc` know as a temporary), then renamed to its id.
+   */
+  private async writeLoose(dir: string, oid: string, deflated: Uint8Array): Promise<void> {
+    const path = `${dir}/${oid.slice(2)}`;
+    const p = this.fsa.fs.promises;
+    if (!p.rename) {
+      await p.writeFile(path, deflated);
+      return;
+    }
+    await this.fsa.mkdirp(dir);
+    const tmp = `${dir}/tmp_obj_${process.pid}_${randomBytes(6).toString('hex')}`;
+    await p.writeFile(tmp, deflated);
+    try {
+      await p.rename(tmp, path);
+    } catch (e) {
+      await this.fsa.unlink(tmp);
+      throw e;
+    }
   }
 
   blob(data: Uint8Array): Promise<string> {

@@ -15,7 +15,7 @@ export async function readRef(ctx: RegistryContext, ref: string): Promise<string
 export async function writeRef(ctx: RegistryContext, ref: string, oid: string): Promise<void> {
   const path = `${ctx.gitdir}/${ref}`;
   await ctx.fsa.mkdirp(path.slice(0, path.lastIndexOf('/')));
-  await ctx.fsa.writeAtomic(path, `${oid}\n`, ctx.tmpDir, 'ref_');
+  await ctx.fsa.writeAtomic(path, `${oid}\n`, { tmpDir: ctx.tmpDir });
 }
 
 /**
