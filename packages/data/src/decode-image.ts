@@ -1,5 +1,6 @@
 import jpegjs from 'jpeg-js';
 import { DataError } from './errors';
+import { checkDataOptions } from './options';
 import { decodePng } from './png';
 import type { RgbaImage } from './png';
 import { rgbaToResized } from './resize';
@@ -77,7 +78,7 @@ export function decodeRgba(bytes: Uint8Array, maxPixels: number, where: string):
 function dim(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 16384) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `decodeImage: ${what} ${String(v)} is not valid (expected an integer 1..16384)`,
       { data: { path: what, expected: '1..16384', actual: v } },
     );
@@ -94,7 +95,7 @@ function dim(v: unknown, what: string): number {
  * @param bytes - the file's bytes
  * @param options - `channels`, `height`, `width`, `maxPixels`
  * @returns the pixels (Uint8, HWC) and the image's stored size
- * @throws DataError `INVALID_ARGUMENT` for bad options; `DECODE_FAILED` when the bytes are not a
+ * @throws DataError `INVALID_OPTION` for bad options; `DECODE_FAILED` when the bytes are not a
  *   PNG/JPEG, are corrupt or truncated, or the image is larger than `maxPixels`
  * @example
  * ```ts
@@ -103,12 +104,13 @@ function dim(v: unknown, what: string): number {
  * ```
  */
 export function decodeImage(bytes: Uint8Array, options: DecodeImageOptions): DecodedImage {
+  checkDataOptions(options, ['channels', 'height', 'width', 'maxPixels'], 'decodeImage options');
   const height = dim(options.height, 'height');
   const width = dim(options.width, 'width');
   const channels = options.channels;
   if (channels !== 1 && channels !== 3) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `decodeImage: channels ${String(channels)} is not valid (expected 1 or 3)`,
       { data: { path: 'channels', expected: [1, 3], actual: channels } },
     );
@@ -116,13 +118,13 @@ export function decodeImage(bytes: Uint8Array, options: DecodeImageOptions): Dec
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (typeof maxPixels !== 'number' || !Number.isInteger(maxPixels) || maxPixels < 1) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `decodeImage: maxPixels ${String(maxPixels)} is not valid (expected a positive integer)`,
       { data: { path: 'maxPixels', expected: 'positive integer', actual: maxPixels } },
     );
   }
   if (!(bytes instanceof Uint8Array)) {
-    throw new DataError('INVALID_ARGUMENT', 'decodeImage: bytes must be a Uint8Array', {
+    throw new DataError('INVALID_OPTION', 'decodeImage: bytes must be a Uint8Array', {
       data: { path: 'bytes', expected: 'Uint8Array' },
     });
   }

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { DataError } from './errors';
 import { nodeDataFs, readFileOrThrow } from './fs';
+import { checkDataOptions } from './options';
 import type { DataFs, ImageDataset } from './types';
 
 /**
@@ -58,6 +59,7 @@ function hex32(n: number): string {
  * ```
  */
 export function parseIdx(bytes: Uint8Array, name: string, options: ParseIdxOptions = {}): IdxArray {
+  checkDataOptions(options, ['rank'], 'parseIdx options');
   let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
@@ -201,6 +203,7 @@ export async function loadIdx(
   labelsPath: string,
   options: LoadIdxOptions = {},
 ): Promise<ImageDataset> {
+  checkDataOptions(options, ['classNames', 'fs'], 'loadIdx options');
   const fs = options.fs ?? nodeDataFs;
   const [imageBytes, labelBytes] = await Promise.all([
     readFileOrThrow(fs, imagesPath, 'IDX images file'),

@@ -135,6 +135,70 @@ describe('loadImageFolder', () => {
     expect(ds.files).not.toContain(denied);
   });
 
+  it('refuses a file over maxFileBytes with READ_FAILED before reading it, default fs and injected', async () => {
+    const big = join(root, 'one', 'a.png');
+    const size = (await stat(big)).size;
+    const options = { height: 28, width: 28, channels: 1 as const, classNames: ['one'] };
+    let readBig = false;
+    const fs: DataFs = {
+      readFile: (p) => {
+        if (p === big) readBig = true;
+        return readFile(p);
+      },
+      readdir: (p) => readdir(p),
+      stat: (p) => stat(p),
+    };
+    for (const viaFs of [undefined, fs]) {
+      await expect(
+        loadImageFolder(root, { ...options, fs: viaFs, maxFileBytes: size - 1 }),
+      ).rejects.toMatchObject({
+        code: 'READ_FAILED',
+        data: { path: big, reason: 'too-large', actual: size },
+        message: expect.stringMatching(
+          new RegExp(`a\\.png: ${size} bytes exceeds the limit of ${size - 1} bytes`),
+        ),
+      });
+    }
+    expect(readBig).toBe(false);
+    const ds = await loadImageFolder(root, { ...options, maxFileBytes: size, onError: 'skip' });
+    expect(ds.skipped.map((s) => s.path)).not.toContain(big);
+  });
+
+  it('refuses a path an injected fs says is not a regular file, without reading it', async () => {
+    const fifo = join(root, 'one', 'b.png');
+    let readFifo = false;
+    const fs: DataFs = {
+      readFile: (p) => {
+        if (p === fifo) readFifo = true;
+        return readFile(p);
+      },
+      readdir: (p) => readdir(p),
+      stat: async (p) =>
+        p === fifo ? { isDirectory: () => false, isFile: () => false, size: 0 } : stat(p),
+    };
+    const ds = await loadImageFolder(root, {
+      height: 28,
+      width: 28,
+      channels: 1,
+      classNames: ['one'],
+      fs,
+      onError: 'skip',
+    });
+    expect(ds.skipped).toEqual([
+      {
+        path: fifo,
+        reason: expect.stringMatching(/not a regular file \(expected a regular file\)/),
+      },
+    ]);
+    expect(readFifo).toBe(false);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects maxFileBytes %s', async (maxFileBytes) => {
+    await expect(
+      loadImageFolder(root, { height: 28, width: 28, channels: 1, maxFileBytes }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', data: { path: 'maxFileBytes' } });
+  });
+
   it('follows classNames order and converts grey to 3 channels', async () => {
     const ds = await loadImageFolder(root, {
       height: 28,

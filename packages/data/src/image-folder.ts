@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DataError } from './errors';
-import { fsError, nodeDataFs } from './fs';
+import { fsError, nodeDataFs, readRegularFile, readRegularFileSync } from './fs';
+import { checkDataOptions } from './options';
 import { decodeRgba } from './decode-image';
 import { rgbaToResized } from './resize';
 import type { DataFs, ImageDataset } from './types';
@@ -29,7 +29,36 @@ export interface LoadImageFolderOptions {
   fs?: DataFs;
   /** Files read at once through an injected `fs`. Default 32. (The default fs reads synchronously, one at a time, yielding every 64 files.) */
   concurrency?: number;
+  /**
+   * Largest image file read, in bytes (default {@link MAX_IMAGE_FILE_BYTES}, 256 MiB). A larger
+   * file is refused with `READ_FAILED` before it is read, as is anything that is not a regular
+   * file (a FIFO, a device such as a symlink to /dev/zero, a socket).
+   */
+  maxFileBytes?: number;
 }
+
+/**
+ * The default `maxFileBytes` of {@link loadImageFolder}: 256 MiB, above any real PNG or JPEG of
+ * the 200-megapixel images it decodes, so a hostile folder cannot make it read without bound.
+ *
+ * @example
+ * ```ts
+ * import { MAX_IMAGE_FILE_BYTES } from '@mlship/data';
+ * console.log(MAX_IMAGE_FILE_BYTES / 2 ** 20); // 256
+ * ```
+ */
+export const MAX_IMAGE_FILE_BYTES = 256 * 2 ** 20;
+
+const LOAD_IMAGE_FOLDER_KEYS = [
+  'height',
+  'width',
+  'channels',
+  'onError',
+  'classNames',
+  'fs',
+  'concurrency',
+  'maxFileBytes',
+] as const satisfies readonly (keyof LoadImageFolderOptions)[];
 
 /** A file that `onError: 'skip'` left out, and why. */
 export interface SkippedFile {
@@ -80,7 +109,7 @@ async function listImages(fs: DataFs, dir: string, out: string[]): Promise<void>
 function checkDim(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 16384) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `loadImageFolder: ${what} ${String(v)} is not valid (expected an integer 1..16384)`,
       {
         data: { expected: '1..16384', actual: v },
@@ -96,15 +125,18 @@ function checkDim(v: unknown, what: string): number {
  * by name, nested folders walked) into a Uint8 dataset `[n, height, width, channels]`, in class
  * then file order (shuffle it with a seed). Images are decoded with pngjs / jpeg-js, converted to
  * the channel count (luma for 1) and resized (antialiased bilinear, see README). Hidden files and
- * other extensions are ignored. An undecodable file is never dropped silently: `onError: 'fail'`
- * throws, `'skip'` reports it in `skipped`.
+ * other extensions are ignored. Only regular files of at most `maxFileBytes` are read (a FIFO or
+ * a symlink to a device is refused, never waited on or read without bound). An unreadable or
+ * undecodable file is never dropped silently: `onError: 'fail'` throws, `'skip'` reports it in
+ * `skipped`.
  *
  * @param root - the directory holding one sub-directory per class
  * @param options - output size, channels, error policy, class names, fs, concurrency
  * @returns the dataset with `files` and `skipped`
- * @throws DataError `FILE_NOT_FOUND` (root or a named class directory), `INVALID_ARGUMENT`,
+ * @throws DataError `FILE_NOT_FOUND` (root or a named class directory), `INVALID_OPTION`,
  *   `EMPTY_DATASET` (no class directories or no image files), `DECODE_FAILED` / `READ_FAILED`
- *   naming the file (with `onError: 'fail'`)
+ *   naming the file (with `onError: 'fail'`; `READ_FAILED` also for a file that is not a regular
+ *   file or is larger than `maxFileBytes`, `data.reason` `'not-regular'` / `'too-large'`)
  * @example
  * ```ts
  * const ds = await loadImageFolder('photos', { height: 64, width: 64, channels: 3, onError: 'skip' });
@@ -115,13 +147,14 @@ export async function loadImageFolder(
   root: string,
   options: LoadImageFolderOptions,
 ): Promise<ImageFolderDataset> {
+  checkDataOptions(options, LOAD_IMAGE_FOLDER_KEYS, 'loadImageFolder options');
   const fs = options.fs ?? nodeDataFs;
   const height = checkDim(options.height, 'height');
   const width = checkDim(options.width, 'width');
   const channels = options.channels;
   if (channels !== 1 && channels !== 3) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `loadImageFolder: channels ${String(channels)} is not valid (expected 1 or 3)`,
       {
         data: { expected: [1, 3], actual: channels },
@@ -131,7 +164,7 @@ export async function loadImageFolder(
   const onError = options.onError ?? 'fail';
   if (onError !== 'skip' && onError !== 'fail') {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `loadImageFolder: onError ${JSON.stringify(onError)} is not valid (expected 'skip' or 'fail')`,
       {
         data: { expected: ['skip', 'fail'], actual: onError },
@@ -139,6 +172,14 @@ export async function loadImageFolder(
     );
   }
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32));
+  const maxFileBytes = options.maxFileBytes ?? MAX_IMAGE_FILE_BYTES;
+  if (typeof maxFileBytes !== 'number' || !Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1) {
+    throw new DataError(
+      'INVALID_OPTION',
+      `loadImageFolder: maxFileBytes ${String(maxFileBytes)} is not valid (expected a positive integer)`,
+      { data: { path: 'maxFileBytes', expected: 'positive integer', actual: maxFileBytes } },
+    );
+  }
   if (!(await isDirectory(fs, root))) {
     throw new DataError(
       'FILE_NOT_FOUND',
@@ -224,16 +265,16 @@ export async function loadImageFolder(
       let bytes: Uint8Array;
       try {
         if (syncRead) {
-          bytes = readFileSync(path);
+          bytes = readRegularFileSync(path, 'image file', maxFileBytes);
           if (++sinceYield >= 64) {
             sinceYield = 0;
             await yieldToEventLoop();
           }
         } else {
-          bytes = await fs.readFile(path);
+          bytes = await readRegularFile(fs, path, 'image file', maxFileBytes);
         }
       } catch (e) {
-        const err = fsError(e, path, 'image file');
+        const err = e instanceof DataError ? e : fsError(e, path, 'image file');
         if (onError === 'fail') firstFatal ??= err;
         failures[i] = { path, reason: err.message };
         continue;

@@ -1,11 +1,11 @@
 export type { ImageDataset, DataFs, DataFsStats } from './types';
-export { DataError, isDataError } from './errors';
+export { DataError, isDataError, DATA_ERROR_CODES } from './errors';
 export type { DataErrorCode, DataErrorData, DataErrorOptions } from './errors';
 export { parseIdx, loadIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx';
 export type { IdxArray, ParseIdxOptions, LoadIdxOptions } from './idx';
 export { loadMnist, loadFashionMnist, MNIST_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES } from './mnist';
 export type { LoadMnistOptions, LoadFashionMnistOptions } from './mnist';
-export { loadImageFolder } from './image-folder';
+export { loadImageFolder, MAX_IMAGE_FILE_BYTES } from './image-folder';
 export { decodeImage } from './decode-image';
 export type { DecodeImageOptions, DecodedImage } from './decode-image';
 export type { LoadImageFolderOptions, ImageFolderDataset, SkippedFile } from './image-folder';

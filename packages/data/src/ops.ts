@@ -1,10 +1,11 @@
 import { allocLike, gather, imageSize } from './dataset';
 import { DataError } from './errors';
+import { checkDataOptions } from './options';
 import { checkSeed, createRng, permutation } from './random';
 import type { ImageDataset } from './types';
 
 function invalid(message: string, data: Record<string, unknown> = {}): DataError {
-  return new DataError('INVALID_ARGUMENT', message, { data });
+  return new DataError('INVALID_OPTION', message, { data });
 }
 
 function checkCount(value: unknown, where: string, what: string): number {
@@ -43,7 +44,7 @@ function checkCountWithin(ds: ImageDataset, count: number, where: string): void 
  * @param start - first index (inclusive)
  * @param end - last index (exclusive); default `n`
  * @returns a dataset of `end - start` images
- * @throws DataError `INVALID_ARGUMENT` when `0 <= start <= end <= n` does not hold
+ * @throws DataError `INVALID_OPTION` when `0 <= start <= end <= n` does not hold
  * @example
  * ```ts
  * const next10k = slice(train, 10_000, 20_000);
@@ -77,7 +78,7 @@ export function slice(ds: ImageDataset, start: number, end: number = ds.shape[0]
  * @param ds - the dataset
  * @param count - how many; must be `<= n`
  * @returns a dataset of `count` images
- * @throws DataError `INVALID_ARGUMENT` when `count` is negative or larger than the dataset
+ * @throws DataError `INVALID_OPTION` when `count` is negative or larger than the dataset
  * @example
  * ```ts
  * const first10k = take(await loadMnist(), 10_000);
@@ -94,7 +95,7 @@ export function take(ds: ImageDataset, count: number): ImageDataset {
  * @param ds - the dataset
  * @param count - how many to drop; must be `<= n`
  * @returns a dataset of `n - count` images
- * @throws DataError `INVALID_ARGUMENT` when `count` is negative or larger than the dataset
+ * @throws DataError `INVALID_OPTION` when `count` is negative or larger than the dataset
  * @example
  * ```ts
  * const rest = skip(train, 10_000);
@@ -112,7 +113,7 @@ export function skip(ds: ImageDataset, count: number): ImageDataset {
  * @param ds - the dataset
  * @param seed - a safe integer
  * @returns a new, shuffled dataset
- * @throws DataError `INVALID_ARGUMENT` for a bad seed
+ * @throws DataError `INVALID_OPTION` for a bad seed
  * @example
  * ```ts
  * const shuffled = shuffle(train, 42);
@@ -143,6 +144,9 @@ export interface SplitResult {
 }
 
 function resolveSizes(sizes: SplitSizes, n: number, where: string): [number, number, number] {
+  if (sizes === undefined)
+    throw invalid(`${where}: sizes are missing (expected { train, validation?, test? })`);
+  checkDataOptions(sizes, ['train', 'validation', 'test'], `${where} sizes`);
   const parts = [sizes.train, sizes.validation ?? 0, sizes.test ?? 0];
   for (const [i, v] of parts.entries()) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -200,7 +204,7 @@ function sortedSubset(ds: ImageDataset, indices: number[]): ImageDataset {
  * @param sizes - fractions or counts per part
  * @param seed - a safe integer
  * @returns the three parts (copies)
- * @throws DataError `INVALID_ARGUMENT` for bad sizes or seed
+ * @throws DataError `INVALID_OPTION` for bad sizes or seed
  * @example
  * ```ts
  * const { train, validation } = split(ds, { train: 0.9, validation: 0.1 }, 7);
@@ -226,7 +230,7 @@ export function split(ds: ImageDataset, sizes: SplitSizes, seed: number): SplitR
  * @param sizes - fractions or counts per part
  * @param seed - a safe integer
  * @returns the three parts (copies)
- * @throws DataError `INVALID_ARGUMENT` for bad sizes or seed
+ * @throws DataError `INVALID_OPTION` for bad sizes or seed
  * @example
  * ```ts
  * const { train, validation, test } = stratifiedSplit(ds, { train: 0.8, validation: 0.1, test: 0.1 }, 1);
@@ -298,7 +302,7 @@ export interface FilterClassesOptions {
  * @param classes - class names or class indices to keep
  * @param options - `relabel` (default true)
  * @returns the filtered dataset
- * @throws DataError `INVALID_ARGUMENT` for an unknown class or a duplicate
+ * @throws DataError `INVALID_OPTION` for an unknown class or a duplicate
  * @example
  * ```ts
  * const digits01 = filterClasses(mnist, ['0', '1']); // labels 0/1, classNames ['0','1']
@@ -309,6 +313,7 @@ export function filterClasses(
   classes: readonly (string | number)[],
   options: FilterClassesOptions = {},
 ): ImageDataset {
+  checkDataOptions(options, ['relabel'], 'filterClasses options');
   const relabel = options.relabel ?? true;
   const k = ds.classNames.length;
   const picked = classes.map((cl) => {
@@ -352,8 +357,8 @@ export function filterClasses(
  *
  * @param datasets - one or more datasets
  * @returns all images of the first, then the second, ...
- * @throws DataError `INVALID_ARGUMENT` for no input, `BAD_DIMENSIONS` for different image
- *   shapes, `INVALID_ARGUMENT` for different dtypes or class names
+ * @throws DataError `INVALID_OPTION` for no input, `BAD_DIMENSIONS` for different image
+ *   shapes, `INVALID_OPTION` for different dtypes or class names
  * @example
  * ```ts
  * const both = concat(take(train, 100), take(test, 100));
@@ -426,7 +431,7 @@ export interface BatchesOptions {
  * @param batchSize - images per batch (a positive integer)
  * @param options - shuffle, seed, dropRemainder
  * @returns an iterator of batches
- * @throws DataError `INVALID_ARGUMENT` for a bad batch size, or `shuffle` without a `seed`
+ * @throws DataError `INVALID_OPTION` for a bad batch size, or `shuffle` without a `seed`
  * @example
  * ```ts
  * for (const batch of batches(train, 64, { shuffle: true, seed: epoch })) {
@@ -439,6 +444,7 @@ export function* batches(
   batchSize: number,
   options: BatchesOptions = {},
 ): Generator<ImageDataset, void, undefined> {
+  checkDataOptions(options, ['shuffle', 'seed', 'dropRemainder'], 'batches options');
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw invalid(
       `batches: batchSize ${String(batchSize)} is not valid (expected a positive integer)`,
@@ -475,13 +481,14 @@ export interface ToFloat32Options {
  * @param ds - the dataset
  * @param options - scale and offset
  * @returns a Float32 dataset
- * @throws DataError `INVALID_ARGUMENT` for a non-finite scale or offset
+ * @throws DataError `INVALID_OPTION` for a non-finite scale or offset
  * @example
  * ```ts
  * const f = toFloat32(mnist); // images in [0, 1]
  * ```
  */
 export function toFloat32(ds: ImageDataset, options: ToFloat32Options = {}): ImageDataset {
+  checkDataOptions(options, ['scale', 'offset'], 'toFloat32 options');
   const scale = options.scale ?? (ds.images instanceof Uint8Array ? 1 / 255 : 1);
   const offset = options.offset ?? 0;
   if (!Number.isFinite(scale) || !Number.isFinite(offset)) {

@@ -11,7 +11,7 @@ export type { Rng };
 export function checkSeed(seed: unknown, where: string): number {
   if (!isValidSeed(seed)) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `${where}: seed ${String(seed)} is not valid (expected a safe integer)`,
       {
         data: { expected: 'safe integer', actual: seed },

@@ -1,5 +1,6 @@
 import { imageSize } from './dataset';
 import { DataError } from './errors';
+import { checkDataOptions } from './options';
 import { checkSeed, createRng } from './random';
 import type { Rng } from './random';
 import type { ImageDataset } from './types';
@@ -84,7 +85,7 @@ export type ShiftSpec =
  *
  * @param shifts - the shifts
  * @returns `{ kind: 'compose', shifts }`
- * @throws DataError `INVALID_ARGUMENT` when a spec is not valid
+ * @throws DataError `INVALID_OPTION` when a spec is not valid
  * @example
  * ```ts
  * const shift = composeShifts([{ kind: 'rotate', maxDegrees: 15 }, { kind: 'noise', sigma: 0.05 }]);
@@ -97,10 +98,22 @@ export function composeShifts(shifts: readonly ShiftSpec[]): ComposeShift {
 }
 
 function bad(spec: unknown, what: string): DataError {
-  return new DataError('INVALID_ARGUMENT', `shift ${JSON.stringify(spec)}: ${what}`, {
+  return new DataError('INVALID_OPTION', `shift ${JSON.stringify(spec)}: ${what}`, {
     data: { actual: spec },
   });
 }
+
+/** The keys each kind of shift spec accepts; any other key is a typo, refused as INVALID_OPTION. */
+const SHIFT_KEYS: Readonly<Record<ShiftSpec['kind'], readonly string[]>> = {
+  rotate: ['kind', 'maxDegrees', 'degrees'],
+  translate: ['kind', 'maxPixels', 'x', 'y'],
+  scale: ['kind', 'min', 'max'],
+  noise: ['kind', 'sigma'],
+  invert: ['kind', 'probability'],
+  blur: ['kind', 'sigma'],
+  elastic: ['kind', 'alpha', 'sigma'],
+  compose: ['kind', 'shifts'],
+};
 
 function isNum(v: unknown, min = -Infinity): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= min;
@@ -115,7 +128,7 @@ function isRange(v: unknown, min = -Infinity): v is readonly [number, number] {
  *
  * @param spec - the spec
  * @returns the same spec
- * @throws DataError `INVALID_ARGUMENT` naming the bad field and what was expected
+ * @throws DataError `INVALID_OPTION` naming the bad field and what was expected
  * @example
  * ```ts
  * validateShift({ kind: 'blur', sigma: [0.5, 1.5] });
@@ -123,6 +136,10 @@ function isRange(v: unknown, min = -Infinity): v is readonly [number, number] {
  */
 export function validateShift<T extends ShiftSpec>(spec: T): T {
   const s: ShiftSpec = spec;
+  const kind: unknown = (s as { kind?: unknown } | null)?.kind;
+  if (typeof kind === 'string' && Object.hasOwn(SHIFT_KEYS, kind)) {
+    checkDataOptions(s, SHIFT_KEYS[kind as ShiftSpec['kind']], `shift '${kind}'`);
+  }
   switch (s?.kind) {
     case 'rotate':
       if (s.degrees !== undefined ? !isRange(s.degrees) : !isNum(s.maxDegrees, 0)) {
@@ -413,7 +430,7 @@ function applyLeaf(
  * @param spec - the shift (see {@link ShiftSpec})
  * @param seed - a safe integer
  * @returns the shifted dataset
- * @throws DataError `INVALID_ARGUMENT` for a bad spec or seed
+ * @throws DataError `INVALID_OPTION` for a bad spec or seed
  * @example
  * ```ts
  * const shifted = applyShift(next10k, { kind: 'rotate', maxDegrees: 15 }, 1);

@@ -28,8 +28,12 @@ export interface ImageDataset {
 
 /** A `stat` result as far as @mlship/data needs it. */
 export interface DataFsStats {
+  /** Whether the path is a directory. */
   isDirectory(): boolean;
+  /** Whether the path is a regular file (not a FIFO, device, socket or directory). */
   isFile(): boolean;
+  /** Size in bytes; when given, loaders with a size cap refuse a file over it before reading. */
+  size?: number;
 }
 
 /**

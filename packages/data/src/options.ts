@@ -1,0 +1,17 @@
+import { checkOptions } from '@mlship/core';
+import type { ErrorClass } from '@mlship/core';
+import { DataError } from './errors';
+
+/**
+ * @internal Rejects an options object with a key the function does not read (a misspelt option in
+ * plain JavaScript would otherwise be ignored silently): DataError `INVALID_OPTION` naming the key
+ * and the accepted ones (`checkOptions` of `@mlship/core`). `undefined` is fine.
+ */
+export function checkDataOptions(
+  options: unknown,
+  accepted: readonly string[],
+  where: string,
+): void {
+  // DataError's code union is wider; checkOptions only ever constructs it with 'INVALID_OPTION'.
+  checkOptions(options, accepted, where, DataError as unknown as ErrorClass<'INVALID_OPTION'>);
+}
