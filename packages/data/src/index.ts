@@ -44,3 +44,5 @@ export type {
   ComposeShift,
 } from './shifts';
 export { fingerprint, FINGERPRINT_FORMAT } from './fingerprint';
+export { populationStabilityIndex } from './drift';
+export type { PsiOptions, PsiResult, PsiBin } from './drift';
