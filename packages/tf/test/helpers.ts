@@ -1,6 +1,6 @@
 // Helpers shared by this package's tests (not part of the package's API). Node built-ins, core and
 // tsup only: no tfjs import, so a test that must set the wasm backend up itself (threads) can use them.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '@mlship/core';
@@ -24,22 +24,35 @@ export async function filesOf(dir: string): Promise<Record<string, Buffer>> {
 }
 
 /**
- * Builds a private CJS bundle of this package (same base options as `pnpm build`) and returns the
- * path of its `index.cjs`. Private so a test does not race a concurrent build cleaning dist/;
- * inside the package so @tensorflow/* resolve as they do from dist/. Remove `path.dirname(bundle)`
- * when done.
+ * Builds a private copy of this package's dist (both entries, index and worker, with the same base
+ * options as `pnpm build`) in the given formats and returns its directory. Private so a test does
+ * not race a concurrent build cleaning dist/; inside the package so @tensorflow/* and @mlship/core
+ * resolve as they do from dist/. Remove the directory when done.
  */
-export async function buildPrivateCjs(name: string): Promise<string> {
+export async function buildPrivate(
+  name: string,
+  formats: ('esm' | 'cjs')[] = ['cjs'],
+): Promise<string> {
   const outDir = path.join(pkgDir, 'node_modules', '.cache', `${name}-${process.pid}`);
   await build({
     ...baseTsupOptions,
-    entry: [path.join(pkgDir, 'src/index.ts')],
-    format: ['cjs'],
+    entry: {
+      index: path.join(pkgDir, 'src/index.ts'),
+      worker: path.join(pkgDir, 'src/parallel/worker.ts'),
+    },
+    format: formats,
     dts: false,
     sourcemap: false,
     outDir,
     config: false,
     silent: true,
   });
-  return path.join(outDir, 'index.cjs');
+  // node_modules/.cache is outside this package's scope: say that .js is ESM, as dist/ does.
+  await writeFile(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
+  return outDir;
+}
+
+/** {@link buildPrivate} in CJS only; returns the path of its `index.cjs`. */
+export async function buildPrivateCjs(name: string): Promise<string> {
+  return path.join(await buildPrivate(name, ['cjs']), 'index.cjs');
 }

@@ -1,4 +1,5 @@
 import { TfError, type TfErrorData } from '../errors';
+import type { WireError } from './protocol';
 
 /**
  * Codes of the errors the parallel runtime adds to {@link TfError}:
@@ -18,8 +19,8 @@ export function parallelError(
 }
 
 /** @internal An Error rebuilt from what a worker sent back (message, name and stack kept). */
-export function remoteError(err: { name?: string; message?: string; stack?: string }): Error {
-  const e = new Error(err.message ?? 'unknown worker error');
+export function remoteError(err: WireError): Error {
+  const e = new Error(err.message);
   if (err.name !== undefined) e.name = err.name;
   if (err.stack !== undefined) e.stack = err.stack;
   return e;

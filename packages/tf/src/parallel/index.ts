@@ -4,13 +4,14 @@ export { enableWasmThreads, MAX_WASM_THREADS } from './threads';
 export type { WasmThreadsInfo, WasmThreadsOptions } from './threads';
 export { createInferencePool } from './inference-pool';
 export type { InferencePool, InferencePoolOptions } from './inference-pool';
-export { createParallelTrainer, PARALLEL_LOSSES } from './trainer';
+export { createParallelTrainer } from './trainer';
 export type {
   BatchResult,
   EpochResult,
   FitEpochOptions,
-  ParallelLoss,
   ParallelTrainer,
   ParallelTrainerOptions,
 } from './trainer';
+export { PARALLEL_LOSSES } from './loss';
+export type { ParallelLoss } from './loss';
 export type { ParallelErrorCode } from './errors';

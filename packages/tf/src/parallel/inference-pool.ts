@@ -5,13 +5,8 @@ import { checkTfOptions } from '../options';
 import { captureArtifacts } from '../io/layout';
 import { readModelArtifacts } from '../io/load';
 import { parallelError } from './errors';
-import {
-  SharedArena,
-  TfWorker,
-  defaultWorkerEntry,
-  shardRows,
-  type WorkerEntry,
-} from './worker-host';
+import { shardRows } from './shards';
+import { SharedArena, TfWorker, defaultWorkerEntry, type WorkerEntry } from './worker-host';
 
 /** Options of {@link createInferencePool}: exactly one of `model`, `modelArtifacts` and `modelDir`. */
 export interface InferencePoolOptions {
@@ -26,8 +21,9 @@ export interface InferencePoolOptions {
   /** Backend each worker runs (`initRuntime({ backend })`). Default `'wasm'`. */
   backend?: 'wasm' | 'cpu' | 'auto';
   /**
-   * The module workers import for `tf` and `initRuntime`. Default: this package's own file
-   * (its dist bundle). Set it when @mlship/tf is bundled into another file.
+   * The program each worker thread runs. Default: @mlship/tf's `worker.js` (ESM) or `worker.cjs`
+   * (CJS) next to the running `index` module in its `dist/`. Set it to a path to that file when
+   * @mlship/tf is bundled into another file.
    */
   workerEntry?: string;
 }
@@ -80,9 +76,9 @@ function checkWorkers(value: number | undefined, what: string): number {
   return n;
 }
 
-/** @internal Resolves the worker entry option. */
+/** @internal Resolves the `workerEntry` option: the given worker program, or the package's own. */
 export function workerEntryOf(option: string | undefined): WorkerEntry {
-  return option !== undefined ? { entry: option } : defaultWorkerEntry();
+  return option !== undefined ? { file: option } : defaultWorkerEntry();
 }
 
 /**
@@ -128,7 +124,7 @@ export async function createInferencePool(options: InferencePoolOptions): Promis
       ? await captureArtifacts(options.model, 'INVALID_OPTION')
       : await readModelArtifacts(options.modelDir as string));
   const entry = workerEntryOf(options.workerEntry);
-  const backend: string = options.backend ?? 'wasm';
+  const backend = options.backend ?? 'wasm';
   const team = Array.from({ length: workers }, (_, i) => new TfWorker(i, entry, backend));
   const payload = {
     artifacts: {
@@ -137,14 +133,10 @@ export async function createInferencePool(options: InferencePoolOptions): Promis
       weightData: artifacts.weightData,
     },
   };
-  let activeBackend = backend;
+  let activeBackend: string = backend;
   let outputSize = 1;
   try {
-    const answers = await Promise.all(
-      team.map((w) =>
-        w.request<{ backend: string; outputShape: (number | null)[] }>('init', payload),
-      ),
-    );
+    const answers = await Promise.all(team.map((w) => w.request('init', payload)));
     activeBackend = answers[0]?.backend ?? backend;
     outputSize = (answers[0]?.outputShape ?? []).slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
   } catch (e) {

@@ -3,30 +3,13 @@ import { createRng, isValidSeed, permutation } from '@mlship/core';
 import * as tf from '@tensorflow/tfjs';
 import { TfError } from '../errors';
 import { checkTfOptions } from '../options';
-import { parallelError } from './errors';
 import { captureArtifacts } from '../io/layout';
+import { parallelError } from './errors';
 import { workerEntryOf } from './inference-pool';
-import { SharedArena, TfWorker, shardRows } from './worker-host';
-
-/**
- * The losses the parallel trainer can split across shards (compile the model with one of these).
- *
- * @example
- * ```ts
- * if (!(PARALLEL_LOSSES as readonly string[]).includes(lossName)) trainOnTheMainThread();
- * ```
- */
-export const PARALLEL_LOSSES = [
-  'categoricalCrossentropy',
-  'binaryCrossentropy',
-  'meanSquaredError',
-  'mse',
-  'meanAbsoluteError',
-  'mae',
-] as const;
-
-/** A loss name {@link createParallelTrainer} supports. */
-export type ParallelLoss = (typeof PARALLEL_LOSSES)[number];
+import { PARALLEL_LOSSES, correctCount, lossFunction, type ParallelLoss } from './loss';
+import type { WeightLayout, WireLayout } from './protocol';
+import { checkShapes, shardRows, weightedRows, type Shard } from './shards';
+import { SharedArena, TfWorker } from './worker-host';
 
 /** Options of {@link createParallelTrainer}. */
 export interface ParallelTrainerOptions {
@@ -48,7 +31,7 @@ export interface ParallelTrainerOptions {
   balance?: boolean;
   /** Backend of the workers. Default `'wasm'`. */
   backend?: 'wasm' | 'cpu' | 'auto';
-  /** The module workers import for `tf` and `initRuntime` (see `InferencePoolOptions`). */
+  /** The program each worker thread runs (see `InferencePoolOptions.workerEntry`). */
   workerEntry?: string;
 }
 
@@ -146,42 +129,7 @@ export interface ParallelTrainer {
   dispose(): Promise<void>;
 }
 
-interface WeightLayout {
-  shape: number[];
-  size: number;
-  offset: number;
-  trainable: boolean;
-  gradOffset: number;
-  statOffset: number;
-}
-
 type LayerVariable = tf.LayersModel['weights'][number];
-
-function lossFunction(name: ParallelLoss): (y: tf.Tensor, p: tf.Tensor) => tf.Tensor {
-  const m = tf.metrics;
-  switch (name) {
-    case 'categoricalCrossentropy':
-      return m.categoricalCrossentropy;
-    case 'binaryCrossentropy':
-      return m.binaryCrossentropy;
-    case 'meanSquaredError':
-    case 'mse':
-      return m.meanSquaredError;
-    case 'meanAbsoluteError':
-    case 'mae':
-      return m.meanAbsoluteError;
-  }
-}
-
-function correctCount(name: ParallelLoss, y: tf.Tensor, p: tf.Tensor): number {
-  return tf.tidy(() => {
-    if (name === 'binaryCrossentropy') {
-      const hits = tf.equal(tf.greater(y, 0.5), tf.greater(p, 0.5)).sum().dataSync()[0] ?? 0;
-      return hits / (p.shape[1] ?? 1);
-    }
-    return tf.equal(tf.argMax(y, -1), tf.argMax(p, -1)).sum().dataSync()[0] ?? 0;
-  });
-}
 
 function lossNameOf(model: tf.LayersModel): ParallelLoss {
   const optimizer = (model as unknown as { optimizer?: tf.Optimizer }).optimizer;
@@ -292,12 +240,16 @@ export async function createParallelTrainer(
     stats: Array.from({ length: workers }, () => new SharedArrayBuffer(statOffset * 4)),
   };
   const artifacts = await captureArtifacts(model, 'INVALID_OPTION');
-  const entry = workers > 0 ? workerEntryOf(options.workerEntry) : { entry: '' };
-  const team = Array.from(
-    { length: workers },
-    (_, i) => new TfWorker(i, entry, options.backend ?? 'wasm'),
-  );
-  const wireLayout = {
+  // Without workers the trainer never starts a thread, so it never needs the worker program.
+  const entry = workers > 0 ? workerEntryOf(options.workerEntry) : undefined;
+  const team =
+    entry === undefined
+      ? []
+      : Array.from(
+          { length: workers },
+          (_, i) => new TfWorker(i, entry, options.backend ?? 'wasm'),
+        );
+  const wireLayout: WireLayout = {
     weights: layout,
     trainable: layout.flatMap((w, i) => (w.trainable ? [i] : [])),
     nonTrainable: layout.flatMap((w, i) => (w.trainable ? [] : [i])),
@@ -312,7 +264,11 @@ export async function createParallelTrainer(
             weightData: artifacts.weightData,
           },
           layout: wireLayout,
-          shared: { weights: shared.weights, grads: shared.grads[i], stats: shared.stats[i] },
+          shared: {
+            weights: shared.weights,
+            grads: shared.grads[i] as SharedArrayBuffer,
+            stats: shared.stats[i] as SharedArrayBuffer,
+          },
         }),
       ),
     );
@@ -527,17 +483,14 @@ class Trainer implements ParallelTrainer {
       next += count;
     });
     const requests = workerShards.map(({ worker, start, count }) =>
-      (this.team[worker] as TfWorker).request<{ loss: number; correct: number; ms: number }>(
-        'grad',
-        {
-          weightsVersion: this.version,
-          loss: this.lossName,
-          x: { sab: xs, byteOffset: xBase + start * xRow * 4, length: count * xRow },
-          xShape: [count, ...xShape.slice(1)],
-          y: { sab: yb, byteOffset: yBase + start * yRow * 4, length: count * yRow },
-          yShape: [count, ...ys.slice(1)],
-        },
-      ),
+      (this.team[worker] as TfWorker).request('grad', {
+        weightsVersion: this.version,
+        loss: this.lossName,
+        x: { sab: xs, byteOffset: xBase + start * xRow * 4, length: count * xRow },
+        xShape: [count, ...xShape.slice(1)],
+        y: { sab: yb, byteOffset: yBase + start * yRow * 4, length: count * yRow },
+        yShape: [count, ...ys.slice(1)],
+      }),
     );
     // Keep every rejection handled even if the main shard throws first.
     const answers = Promise.all(requests);
@@ -692,65 +645,4 @@ class Trainer implements ParallelTrainer {
     new Float32Array(sab, 0, a.length).set(a);
     return [sab, 0];
   }
-}
-
-/** One worker's part of a batch. */
-interface Shard {
-  worker: number;
-  start: number;
-  count: number;
-}
-
-/** Splits `n` rows proportionally to `weights` (largest remainders), every part at least 1 row
- * while there are enough rows. */
-function weightedRows(n: number, weights: readonly number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const exact = weights.map((w) => (n * w) / total);
-  const rows = exact.map((e) => Math.floor(e));
-  let left = n - rows.reduce((a, b) => a + b, 0);
-  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
-  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) {
-    const i = (order[k] as readonly [number, number])[1];
-    rows[i] = (rows[i] as number) + 1;
-  }
-  if (n >= rows.length) {
-    for (let i = 0; i < rows.length; i++) {
-      if (rows[i] === 0) {
-        const donor = rows.indexOf(Math.max(...rows));
-        rows[donor] = (rows[donor] as number) - 1;
-        rows[i] = 1;
-      }
-    }
-  }
-  return rows;
-}
-
-function checkShapes(
-  what: string,
-  x: Float32Array,
-  xShape: readonly number[],
-  y: Float32Array,
-  yShape: readonly number[] | undefined,
-): readonly number[] {
-  const n = xShape[0] ?? -1;
-  const ok = (s: readonly number[], len: number): boolean =>
-    s.length >= 2 &&
-    s.every((d) => Number.isInteger(d) && d >= 0) &&
-    s.reduce((a, b) => a * b, 1) === len;
-  if (!ok(xShape, x.length)) {
-    throw new TfError(
-      'INVALID_OPTION',
-      `${what}: xShape [${xShape.join(', ')}] does not describe the ${x.length} input values; expected [n, ...inputShape]`,
-      { data: { expected: x.length, actual: [...xShape] } },
-    );
-  }
-  const ys = yShape ?? [n, n > 0 ? y.length / n : 0];
-  if (!ok(ys, y.length) || ys[0] !== n) {
-    throw new TfError(
-      'INVALID_OPTION',
-      `${what}: yShape [${ys.join(', ')}] does not describe ${y.length} target values for ${n} examples; expected [${n}, ...targetShape]`,
-      { data: { expected: [n], actual: [...ys] } },
-    );
-  }
-  return ys;
 }

@@ -4,166 +4,22 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { resolveFromAnchors } from '../resolve';
 import { parallelError, remoteError } from './errors';
+import { workerExecArgv } from './exec-argv';
+import type { WorkerReply, WorkerRequest, WorkerResults, WorkerStart } from './protocol';
 
-/**
- * The code every pool worker runs (`new Worker(WORKER_SOURCE, { eval: true })`), plain JavaScript
- * so it needs no build entry of its own. It imports this package's entry module (the tsup bundle,
- * or `src/index.ts` through tsx when running from source) for `tf` and `initRuntime`, so a worker
- * gets exactly the runtime of the main thread: the wasm backend with mlship's training kernels and
- * BatchNorm fix, in its own engine.
- *
- * Requests are `{ id, type, ... }`; every request gets `{ id, ok: true, ... }` or
- * `{ id, ok: false, error: { name, message, stack } }`. Big arrays live in SharedArrayBuffers the
- * main thread owns; messages carry only offsets.
- */
-const WORKER_SOURCE = String.raw`
-'use strict';
-const { parentPort, workerData } = require('worker_threads');
-const { pathToFileURL } = require('url');
-let tf = null;
-let model = null;
-let layout = null; // { weights: [{ shape, offset, size, trainable }], trainable: [index], nonTrainable: [index] }
-let weightsVersion = -1;
-let shared = null; // { weights: SAB, grads: SAB, stats: SAB }
-
-const booted = (async () => {
-  if (workerData.tsx) {
-    const api = await import(pathToFileURL(workerData.tsx).href);
-    (api.register || api.default.register)();
-  }
-  const mod = await import(pathToFileURL(workerData.entry).href);
-  tf = mod.tf;
-  await mod.initRuntime({ backend: workerData.backend });
-  return tf.getBackend();
-})();
-// A failed start-up is reported to the 'init' request that awaits it, not as an unhandled rejection.
-booted.catch(() => {});
-
-function f32(ref) { return new Float32Array(ref.sab, ref.byteOffset, ref.length); }
-
-function lossFn(name) {
-  const m = tf.metrics;
-  switch (name) {
-    case 'categoricalCrossentropy': return m.categoricalCrossentropy;
-    case 'binaryCrossentropy': return m.binaryCrossentropy;
-    case 'meanSquaredError': case 'mse': return m.meanSquaredError;
-    case 'meanAbsoluteError': case 'mae': return m.meanAbsoluteError;
-    default: throw new Error('unsupported loss ' + JSON.stringify(name));
-  }
-}
-
-function correctCount(name, y, p) {
-  if (name === 'binaryCrossentropy') {
-    return tf.equal(tf.greater(y, 0.5), tf.greater(p, 0.5)).sum().dataSync()[0] / (p.shape[1] || 1);
-  }
-  return tf.equal(tf.argMax(y, -1), tf.argMax(p, -1)).sum().dataSync()[0];
-}
-
-function syncWeights(version) {
-  if (version === weightsVersion) return;
-  const ws = model.weights;
-  for (let i = 0; i < ws.length; i++) {
-    const w = layout.weights[i];
-    const t = tf.tensor(new Float32Array(shared.weights, w.offset * 4, w.size), w.shape, 'float32');
-    ws[i].write(t);
-    t.dispose();
-  }
-  weightsVersion = version;
-}
-
-const handlers = {
-  async init(msg) {
-    const backend = await booted;
-    const a = msg.artifacts;
-    model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: a.weightData,
-    }));
-    if (msg.layout) {
-      layout = msg.layout;
-      shared = msg.shared;
-      if (model.weights.length !== layout.weights.length) {
-        throw new Error('replica has ' + model.weights.length + ' weights, expected ' + layout.weights.length);
-      }
-      for (let i = 0; i < layout.weights.length; i++) {
-        const got = model.weights[i].shape.join('x'), want = layout.weights[i].shape.join('x');
-        if (got !== want) throw new Error('replica weight ' + i + ' has shape ' + got + ', expected ' + want);
-      }
-    }
-    const out = model.outputs[0];
-    return { backend, outputShape: out ? out.shape : [] };
-  },
-  predict(msg) {
-    const out = f32(msg.out);
-    tf.tidy(() => {
-      const x = tf.tensor(f32(msg.x), msg.shape, 'float32');
-      // tfjs's default predict batch is 32; a shard is already the caller's batch slice.
-      const y = model.predict(x, { batchSize: Math.max(1, Math.min(msg.shape[0], 256)) });
-      const t = Array.isArray(y) ? y[0] : y;
-      if (t.size !== out.length) {
-        throw new Error('model output has ' + t.size + ' values (shape [' + t.shape + ']), expected ' + out.length);
-      }
-      out.set(t.dataSync());
-    });
-    return {};
-  },
-  grad(msg) {
-    const started = performance.now();
-    syncWeights(msg.weightsVersion);
-    const loss = lossFn(msg.loss);
-    const trainable = layout.trainable.map((i) => model.weights[i]);
-    let lossValue = 0, correct = 0;
-    tf.tidy(() => {
-      const x = tf.tensor(f32(msg.x), msg.xShape, 'float32');
-      const y = tf.tensor(f32(msg.y), msg.yShape, 'float32');
-      const vars = trainable.map((w) => w.read());
-      const { value, grads } = tf.variableGrads(() => {
-        const p = model.apply(x, { training: true });
-        const l = tf.mean(loss(y, p));
-        correct = tf.tidy(() => correctCount(msg.loss, y, p));
-        return l;
-      }, vars);
-      lossValue = value.dataSync()[0];
-      const g = new Float32Array(shared.grads);
-      for (let k = 0; k < vars.length; k++) {
-        const w = layout.weights[layout.trainable[k]];
-        g.set(grads[vars[k].name].dataSync(), w.gradOffset);
-      }
-      const s = new Float32Array(shared.stats);
-      for (const i of layout.nonTrainable) {
-        const w = layout.weights[i];
-        s.set(model.weights[i].read().dataSync(), w.statOffset);
-      }
-    });
-    // The replica's non-trainable weights (BatchNorm moving stats) changed in the forward pass;
-    // the main thread merges them and republishes, so the next step re-reads them.
-    if (layout.nonTrainable.length > 0) weightsVersion = -1;
-    return { loss: lossValue, correct, ms: performance.now() - started };
-  },
-  fail(msg) { throw new Error(msg.message); },
-  exit(msg) { process.exit(msg.code); },
-};
-
-parentPort.on('message', async (msg) => {
-  try {
-    const h = handlers[msg.type];
-    if (!h) throw new Error('unknown request type ' + JSON.stringify(msg.type));
-    const result = await h(msg);
-    parentPort.postMessage({ id: msg.id, ok: true, ...result });
-  } catch (e) {
-    parentPort.postMessage({ id: msg.id, ok: false, error: { name: e && e.name, message: e && e.message || String(e), stack: e && e.stack } });
-  }
-});
-`;
-
-/** @internal Where a worker gets `tf` and `initRuntime` from. */
+/** @internal The program a worker thread runs (see worker.ts). */
 export interface WorkerEntry {
-  /** Absolute path of the module to import (exports `tf` and `initRuntime`). */
-  entry: string;
-  /** Absolute path of tsx's ESM API, when `entry` is TypeScript source. */
+  /** Absolute path of the worker program: `dist/worker.js`, `dist/worker.cjs` or `src/parallel/worker.ts`. */
+  file: string;
+  /** Absolute path of tsx's ESM API, when `file` is TypeScript source. */
   tsx?: string;
 }
 
+/** What a worker thread gets as `workerData`: its start options, plus tsx when run from source. */
+type WorkerData = WorkerStart & { tsx?: string };
+
 function ownFile(): string | undefined {
+  // The CJS build has __filename (and an empty import.meta); the ESM build has import.meta.url.
   if (typeof __filename === 'string' && __filename !== '') return __filename;
   try {
     const url: unknown = import.meta.url;
@@ -175,36 +31,58 @@ function ownFile(): string | undefined {
 
 /**
  * @internal
- * The module a worker imports: this very bundle (`dist/index.js` or `dist/index.cjs`, which export
- * `tf` and `initRuntime`), or `src/index.ts` plus tsx when this file runs from source (vitest).
+ * The worker program next to the running module: `dist/worker.js` beside `dist/index.js` (ESM),
+ * `dist/worker.cjs` beside `dist/index.cjs` (CJS), or `src/parallel/worker.ts` plus tsx when this
+ * file runs from TypeScript source (vitest, tsx).
+ *
+ * @throws TfError `WORKER_FAILED` when this module's own file cannot be found, the worker program
+ *   is not next to it (the package was bundled: pass `workerEntry`), or tsx is needed but missing.
  */
 export function defaultWorkerEntry(): WorkerEntry {
   const self = ownFile();
   if (self === undefined) {
     throw parallelError(
       'WORKER_FAILED',
-      "Cannot locate @mlship/tf on disk for its workers; pass the `workerEntry` option (a path to @mlship/tf's dist/index.cjs)",
+      "Cannot locate @mlship/tf on disk for its workers; pass the `workerEntry` option (a path to @mlship/tf's dist/worker.cjs or dist/worker.js)",
     );
   }
-  if (!self.endsWith('.ts')) return { entry: self };
-  const entry = path.resolve(path.dirname(self), '..', 'index.ts');
-  const tsx = resolveFromAnchors('tsx/esm/api');
-  if (!tsx.ok) {
+  const dir = path.dirname(self);
+  if (self.endsWith('.ts')) {
+    const file = path.join(dir, 'worker.ts');
+    const tsx = resolveFromAnchors('tsx/esm/api');
+    if (!tsx.ok) {
+      throw parallelError(
+        'WORKER_FAILED',
+        `@mlship/tf runs from TypeScript source (${self}), so its workers need tsx to run ${file}, but tsx does not resolve`,
+        { cause: tsx.error },
+      );
+    }
+    // require.resolve picks tsx's CJS build of the API; its ESM build registers the loader properly.
+    const mjs = tsx.path.replace(/\.cjs$/, '.mjs');
+    return { file, tsx: existsSync(mjs) ? mjs : tsx.path };
+  }
+  const file = path.join(dir, self.endsWith('.cjs') ? 'worker.cjs' : 'worker.js');
+  if (!existsSync(file)) {
     throw parallelError(
       'WORKER_FAILED',
-      `@mlship/tf runs from TypeScript source (${self}), so its workers need tsx to import ${entry}, but tsx does not resolve`,
-      { cause: tsx.error },
+      `@mlship/tf's worker program ${file} is missing next to ${self} (was @mlship/tf bundled into another file?); pass the \`workerEntry\` option (a path to @mlship/tf's dist/worker.cjs or dist/worker.js)`,
+      { data: { path: file } },
     );
   }
-  // require.resolve picks tsx's CJS build of the API; its ESM build registers the loader properly.
-  const mjs = tsx.path.replace(/\.cjs$/, '.mjs');
-  return { entry, tsx: existsSync(mjs) ? mjs : tsx.path };
+  return { file };
 }
+
+/**
+ * Node 20 cannot start a `.ts` file as a worker, and tsx's `--import` hook does not reach a
+ * worker's entry module: from source, the thread starts this small ES module, which registers
+ * tsx's loader in the thread and then imports worker.ts. Built packages never use it.
+ */
+const FROM_SOURCE = 'worker-from-source.mjs';
 
 interface Pending {
   resolve: (value: Record<string, unknown>) => void;
   reject: (error: Error) => void;
-  type: string;
+  type: WorkerRequest['type'];
 }
 
 /**
@@ -223,42 +101,37 @@ export class TfWorker {
   constructor(
     readonly index: number,
     entry: WorkerEntry,
-    backend: string,
+    backend: WorkerStart['backend'],
   ) {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { entry: entry.entry, tsx: entry.tsx, backend },
-    });
+    const workerData: WorkerData = {
+      backend,
+      ...(entry.tsx === undefined ? {} : { tsx: entry.tsx }),
+    };
+    const file =
+      entry.tsx === undefined ? entry.file : path.join(path.dirname(entry.file), FROM_SOURCE);
+    this.worker = new Worker(file, { workerData, execArgv: workerExecArgv() });
     this.worker.unref();
-    this.worker.on(
-      'message',
-      (msg: { id: number; ok: boolean; error?: Record<string, string> }) => {
-        const p = this.pending.get(msg.id);
-        if (p === undefined) return;
-        this.pending.delete(msg.id);
-        this.updateRef();
-        if (msg.ok) {
-          p.resolve(msg);
-        } else {
-          const cause = remoteError(msg.error ?? {});
-          p.reject(
-            parallelError(
-              'WORKER_FAILED',
-              `Worker ${this.index} failed a '${p.type}' request: ${cause.message}`,
-              {
-                cause,
-                data: { worker: this.index, request: p.type },
-              },
-            ),
-          );
-        }
-      },
-    );
+    this.worker.on('message', (msg: WorkerReply) => {
+      const p = this.pending.get(msg.id);
+      if (p === undefined) return;
+      this.pending.delete(msg.id);
+      this.updateRef();
+      if (msg.ok) p.resolve(msg);
+      else p.reject(this.requestFailed(p.type, remoteError(msg.error)));
+    });
     this.worker.on('error', (e) => this.fail(e));
     this.worker.on('exit', (code) => {
       if (!this.exiting) this.fail(new Error(`exit code ${code}`));
       this.dead ??= parallelError('POOL_DISPOSED', `Worker ${this.index} was terminated`);
     });
+  }
+
+  private requestFailed(type: WorkerRequest['type'], cause: Error): Error {
+    return parallelError(
+      'WORKER_FAILED',
+      `Worker ${this.index} failed a '${type}' request: ${cause.message}`,
+      { cause, data: { worker: this.index, request: type } },
+    );
   }
 
   private fail(cause: Error): void {
@@ -268,7 +141,10 @@ export class TfWorker {
       `Worker ${this.index} exited or crashed (${cause.message}); expected it to stay up until dispose()`,
       { cause, data: { worker: this.index } },
     );
-    for (const p of this.pending.values()) p.reject(this.dead);
+    // A thread that dies before its 'init' answered could not start (a missing worker program,
+    // a failing import): that request failed; anything else was cut off by the exit.
+    for (const p of this.pending.values())
+      p.reject(p.type === 'init' ? this.requestFailed('init', cause) : this.dead);
     this.pending.clear();
     this.updateRef();
   }
@@ -279,14 +155,13 @@ export class TfWorker {
   }
 
   /** Sends a request; resolves with the worker's answer, rejects with a TfError. */
-  request<T extends Record<string, unknown>>(
-    type: string,
-    body: Record<string, unknown> = {},
-    transfer: ArrayBuffer[] = [],
-  ): Promise<T> {
+  request<K extends WorkerRequest['type']>(
+    type: K,
+    body: Omit<Extract<WorkerRequest, { type: K }>, 'type'>,
+  ): Promise<WorkerResults[K]> {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<WorkerResults[K]>((resolve, reject) => {
       this.pending.set(id, {
         resolve: resolve as (v: Record<string, unknown>) => void,
         reject,
@@ -294,7 +169,7 @@ export class TfWorker {
       });
       this.updateRef();
       try {
-        this.worker.postMessage({ ...body, id, type }, transfer);
+        this.worker.postMessage({ ...body, id, type });
       } catch (e) {
         this.pending.delete(id);
         this.updateRef();
@@ -334,16 +209,4 @@ export class SharedArena {
     }
     return this.buffer;
   }
-}
-
-/** @internal Splits `n` rows into `parts` contiguous shards as even as possible: [start, count][]. */
-export function shardRows(n: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  let start = 0;
-  for (let i = 0; i < parts; i++) {
-    const count = Math.floor(n / parts) + (i < n % parts ? 1 : 0);
-    out.push([start, count]);
-    start += count;
-  }
-  return out;
 }
