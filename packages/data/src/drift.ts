@@ -30,14 +30,14 @@ export interface PsiResult {
 
 function checkSample(name: string, values: ArrayLike<number>): void {
   if (values.length === 0) {
-    throw new DataError('INVALID_ARGUMENT', `populationStabilityIndex: ${name} is empty`, {
+    throw new DataError('INVALID_OPTION', `populationStabilityIndex: ${name} is empty`, {
       data: { path: name },
     });
   }
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
       throw new DataError(
-        'INVALID_ARGUMENT',
+        'INVALID_OPTION',
         `populationStabilityIndex: ${name}[${i}] is ${String(values[i])}, expected a finite number`,
         { data: { path: `${name}[${i}]`, actual: values[i] } },
       );
@@ -57,7 +57,7 @@ function checkSample(name: string, values: ArrayLike<number>): void {
  * @param current - values seen now
  * @param options - `bins` (default 10), `epsilon` (default 1e-4)
  * @returns the index and the bins
- * @throws DataError `INVALID_ARGUMENT` for an empty sample, a non-finite value, or bad options
+ * @throws DataError `INVALID_OPTION` for an empty sample, a non-finite value, or bad options
  * @example
  * ```ts
  * const { psi } = populationStabilityIndex([0.99, 0.97, 0.98, 0.6], [0.7, 0.5, 0.99, 0.4]);
@@ -73,14 +73,14 @@ export function populationStabilityIndex(
   const epsilon = options.epsilon ?? 1e-4;
   if (!Number.isInteger(binCount) || binCount < 2) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `populationStabilityIndex: bins must be an integer >= 2, got ${String(binCount)}`,
       { data: { path: 'bins', actual: binCount } },
     );
   }
   if (!(epsilon > 0 && epsilon < 1)) {
     throw new DataError(
-      'INVALID_ARGUMENT',
+      'INVALID_OPTION',
       `populationStabilityIndex: epsilon must be in (0, 1), got ${String(epsilon)}`,
       { data: { path: 'epsilon', actual: epsilon } },
     );
