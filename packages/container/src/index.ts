@@ -1,0 +1,43 @@
+export { ContainerError, isContainerError, CONTAINER_ERROR_CODES } from './errors';
+export type { ContainerErrorCode } from './errors';
+export { MEDIA_TYPES } from './media-types';
+export type {
+  Platform,
+  Descriptor,
+  ImageManifest,
+  ImageIndex,
+  ImageConfig,
+  ContainerConfig,
+  HealthcheckConfig,
+  HistoryEntry,
+} from './types';
+export { sha256Digest, isDigest } from './digest';
+export { parseReference, formatReference, DOCKER_HUB } from './reference';
+export type { ImageReference } from './reference';
+export type { EpochOptions } from './epoch';
+export { createLayer, layerFromFiles, layerFromDirectory } from './layer';
+export type { Blob, Layer, LayerEntry, LayerOptions, DirectoryLayerOptions } from './layer';
+export { buildImage, parsePlatform } from './image';
+export type {
+  Image,
+  Artifact,
+  BuildImageOptions,
+  ImageConfigOptions,
+  HealthcheckOptions,
+} from './image';
+export type { BaseImage } from './base';
+export { writeOciLayout } from './oci-layout';
+export type { WriteOciLayoutOptions, OciLayoutResult } from './oci-layout';
+export { writeDockerArchive } from './docker-archive';
+export type { WriteDockerArchiveOptions } from './docker-archive';
+export { pushImage, createReferrer } from './push';
+export type { PushImageOptions, PushResult, PushedBlob } from './push';
+export { RegistryClient, createRegistryClient } from './registry/client';
+export type {
+  RegistryClientOptions,
+  TransferEvent,
+  FetchedManifest,
+  UploadResult,
+} from './registry/client';
+export type { RegistryCredentials } from './registry/auth';
+export { readDockerConfigCredentials } from './registry/docker-config';
