@@ -41,3 +41,15 @@ export type {
 } from './registry/client';
 export type { RegistryCredentials } from './registry/auth';
 export { readDockerConfigCredentials } from './registry/docker-config';
+export { buildHostNodeBase } from './host-node-base';
+export type { HostNodeBaseOptions } from './host-node-base';
+export { containerize, DEFAULT_NODE_BASE, DEFAULT_SERVER_PACKAGE, IMAGE_PATHS } from './containerize';
+export type {
+  ContainerizeOptions,
+  ContainerizeResult,
+  ContainerizeProgress,
+  ContainerizedLayer,
+  LayerRole,
+} from './containerize';
+export { spdxSbom } from './sbom';
+export type { SbomPackage, SpdxDocument, SpdxPackage } from './sbom';
