@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { asPackageError, createFsAdapter, isValidName, joinPath, verifyModelFiles, MODEL_JSON_FILE, MODEL_META_FILE } from '@mlship/core';
+import {
+  asPackageError,
+  createFsAdapter,
+  isValidName,
+  joinPath,
+  verifyModelFiles,
+  MODEL_JSON_FILE,
+  MODEL_META_FILE,
+} from '@mlship/core';
 import type { MlshipFs, ModelMeta } from '@mlship/core';
 import { ContainerError, checkOptionKeys } from './errors';
 import { jsonBytes } from './digest';
@@ -11,7 +19,14 @@ import { createLayer } from './layer';
 import type { Layer, LayerEntry } from './layer';
 import type { BaseImage } from './base';
 import { MEDIA_TYPES } from './media-types';
-import { binOf, findPackageDir, hoistedLayout, packageEntries, productionClosure, readLockfile } from './node-modules';
+import {
+  binOf,
+  findPackageDir,
+  hoistedLayout,
+  packageEntries,
+  productionClosure,
+  readLockfile,
+} from './node-modules';
 import type { InstalledPackage } from './node-modules';
 import { createReferrer } from './push';
 import type { RegistryClient } from './registry/client';
@@ -142,10 +157,18 @@ export interface ContainerizeResult {
   name: string;
   /** The container's command: entrypoint + cmd. */
   command: string[];
+  /** The model directory on this machine, and the verified files copied from it (relative paths). */
+  model: { dir: string; files: string[]; imageDir: string };
+  /** The server package. */
+  server: { name: string; version: string };
+  /** Every installed package copied into the image: where it is in the image and where it came from. */
+  installed: { name: string; version: string; imagePath: string; hostDir: string; workspace: boolean }[];
 }
 
 function fail(message: string, path: string, actual?: unknown): ContainerError {
-  return new ContainerError('INVALID_OPTION', message, { data: { path, ...(actual === undefined ? {} : { actual }) } });
+  return new ContainerError('INVALID_OPTION', message, {
+    data: { path, ...(actual === undefined ? {} : { actual }) },
+  });
 }
 
 /**
@@ -178,16 +201,31 @@ function fail(message: string, path: string, actual?: unknown): ContainerError {
  * ```
  */
 export async function containerize(options: ContainerizeOptions): Promise<ContainerizeResult> {
-  if (typeof options !== 'object' || options === null) throw fail('containerize: expected an options object with "model"', 'options');
+  if (typeof options !== 'object' || options === null)
+    throw fail('containerize: expected an options object with "model"', 'options');
   checkOptionKeys(options, OPTION_KEYS, 'containerize options');
-  if (typeof options.model !== 'string' || options.model === '') throw fail(`model: expected the model directory, got ${JSON.stringify(options.model)}`, 'model', options.model);
-  const progress = (phase: ContainerizeProgress['phase'], message: string): void => options.onProgress?.({ phase, message });
-  const epoch = resolveEpoch(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
+  if (typeof options.model !== 'string' || options.model === '')
+    throw fail(
+      `model: expected the model directory, got ${JSON.stringify(options.model)}`,
+      'model',
+      options.model,
+    );
+  const progress = (phase: ContainerizeProgress['phase'], message: string): void =>
+    options.onProgress?.({ phase, message });
+  const epoch = resolveEpoch(
+    options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch },
+  );
   const epochOpts = { sourceDateEpoch: epoch };
   const port = options.port ?? 8080;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw fail(`port: expected an integer 1-65535, got ${JSON.stringify(port)}`, 'port', port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw fail(`port: expected an integer 1-65535, got ${JSON.stringify(port)}`, 'port', port);
   const user = options.user ?? '1000:1000';
-  if (typeof user !== 'string' || /^0(:|$)|^root(:|$)/.test(user)) throw fail(`user: expected a non-root "uid:gid" or user name, got ${JSON.stringify(user)}`, 'user', user);
+  if (typeof user !== 'string' || /^0(:|$)|^root(:|$)/.test(user))
+    throw fail(
+      `user: expected a non-root "uid:gid" or user name, got ${JSON.stringify(user)}`,
+      'user',
+      user,
+    );
 
   // 1. The model directory: verified before anything is packaged.
   progress('verify', `verifying ${options.model}`);
@@ -196,11 +234,19 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   try {
     verified = await verifyModelFiles(options.model, { fs: io });
   } catch (e) {
-    throw asPackageError(e, ContainerError, { code: 'READ_FAILED', message: `reading model directory ${options.model}` });
+    throw asPackageError(e, ContainerError, {
+      code: 'READ_FAILED',
+      message: `reading model directory ${options.model}`,
+    });
   }
   const meta = verified.meta;
   const name = options.name ?? meta.name;
-  if (!isValidName(name)) throw new ContainerError('INVALID_NAME', `name: ${JSON.stringify(name)} is not a valid model name (lowercase [a-z0-9] with inner . _ -)`, { data: { path: 'name', actual: name } });
+  if (!isValidName(name))
+    throw new ContainerError(
+      'INVALID_NAME',
+      `name: ${JSON.stringify(name)} is not a valid model name (lowercase [a-z0-9] with inner . _ -)`,
+      { data: { path: 'name', actual: name } },
+    );
   const modelDir = `${IMAGE_PATHS.models}/${name}`;
 
   // 2. The server package and its production closure.
@@ -208,26 +254,37 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   const serverName = options.server?.packageName ?? DEFAULT_SERVER_PACKAGE;
   const serverDir = options.server?.packageDir ?? findPackageDir(serverName, projectDir);
   if (serverDir === undefined || !existsSync(join(serverDir, 'package.json'))) {
-    throw new ContainerError('DEPENDENCY_NOT_FOUND', `the server package ${serverName} is not installed in ${projectDir} (or its parents): add it as a dependency and install`, {
-      data: { path: projectDir, package: serverName },
-    });
+    throw new ContainerError(
+      'DEPENDENCY_NOT_FOUND',
+      `the server package ${serverName} is not installed in ${projectDir} (or its parents): add it as a dependency and install`,
+      {
+        data: { path: projectDir, package: serverName },
+      },
+    );
   }
   progress('dependencies', `resolving the production dependencies of ${serverName}`);
   const { root, packages } = productionClosure(serverDir);
   const bin = options.server?.bin ?? binOf(root.dir, 'mlship-serve');
   if (bin === undefined || !existsSync(join(root.dir, bin))) {
-    throw new ContainerError('DEPENDENCY_NOT_FOUND', `${root.name}: ${bin === undefined ? 'no "bin" in package.json' : `${bin} does not exist`} (build the package first, or pass server.bin)`, {
-      data: { path: root.dir, package: root.name },
-    });
+    throw new ContainerError(
+      'DEPENDENCY_NOT_FOUND',
+      `${root.name}: ${bin === undefined ? 'no "bin" in package.json' : `${bin} does not exist`} (build the package first, or pass server.bin)`,
+      {
+        data: { path: root.dir, package: root.name },
+      },
+    );
   }
   const slots = hoistedLayout(root, packages);
   const lock = readLockfile(projectDir);
-  const isServerCode = (p: InstalledPackage): boolean => p.workspace || p.name.startsWith('@mlship/');
+  const isServerCode = (p: InstalledPackage): boolean =>
+    p.workspace || p.name.startsWith('@mlship/');
   const depEntries: LayerEntry[] = [{ path: IMAGE_PATHS.app, type: 'directory' }];
   const codeEntries: LayerEntry[] = [{ path: IMAGE_PATHS.app, type: 'directory' }];
   const sbomPackages: SbomPackage[] = [];
+  const installed: ContainerizeResult['installed'] = [];
   for (const [slot, dir] of slots) {
     const pkg = packages.get(dir) as InstalledPackage;
+    installed.push({ name: pkg.name, version: pkg.version, imagePath: `${IMAGE_PATHS.app}/${slot}`, hostDir: pkg.dir, workspace: pkg.workspace });
     const entries = await packageEntries(pkg, slot, IMAGE_PATHS.app);
     (isServerCode(pkg) ? codeEntries : depEntries).push(...entries);
     const integrity = lock?.integrity.get(`${pkg.name}@${pkg.version}`);
@@ -242,23 +299,54 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
     };
     if (integrity !== undefined) entry.integrity = integrity;
     if (pkg.license !== undefined) entry.license = pkg.license;
-    if (!sbomPackages.some((p) => p.name === entry.name && p.version === entry.version)) sbomPackages.push(entry);
+    if (!sbomPackages.some((p) => p.name === entry.name && p.version === entry.version))
+      sbomPackages.push(entry);
   }
-  const thirdParty = new Set([...slots.values()].filter((d) => !isServerCode(packages.get(d) as InstalledPackage)));
-  const deps = await createLayer(depEntries, { ...epochOpts, createdBy: `mlship: production dependencies of ${root.name} (${thirdParty.size} packages)` });
-  progress('server', `server code: ${[...new Set([...slots.values()].map((d) => packages.get(d) as InstalledPackage).filter(isServerCode).map((p) => `${p.name}@${p.version}`))].join(', ')}`);
-  const code = await createLayer(codeEntries, { ...epochOpts, createdBy: `mlship: server code ${root.name}@${root.version}` });
+  // The server first: it is what the SBOM describes.
+  const rootIndex = sbomPackages.findIndex((p) => p.name === root.name && p.version === root.version);
+  if (rootIndex > 0) sbomPackages.unshift(...sbomPackages.splice(rootIndex, 1));
+  const thirdParty = new Set(
+    [...slots.values()].filter((d) => !isServerCode(packages.get(d) as InstalledPackage)),
+  );
+  const deps = await createLayer(depEntries, {
+    ...epochOpts,
+    createdBy: `mlship: production dependencies of ${root.name} (${thirdParty.size} packages)`,
+  });
+  progress(
+    'server',
+    `server code: ${[
+      ...new Set(
+        [...slots.values()]
+          .map((d) => packages.get(d) as InstalledPackage)
+          .filter(isServerCode)
+          .map((p) => `${p.name}@${p.version}`),
+      ),
+    ].join(', ')}`,
+  );
+  const code = await createLayer(codeEntries, {
+    ...epochOpts,
+    createdBy: `mlship: server code ${root.name}@${root.version}`,
+  });
 
   // 3. The model, weights apart from metadata.
   progress('model', `model ${name}: ${verified.files.length} files`);
   const weightEntries: LayerEntry[] = [{ path: modelDir, type: 'directory' }];
   const metaEntries: LayerEntry[] = [{ path: modelDir, type: 'directory' }];
   for (const f of verified.files) {
-    const target = f.path === MODEL_META_FILE || f.path === MODEL_JSON_FILE ? metaEntries : weightEntries;
+    const target =
+      f.path === MODEL_META_FILE || f.path === MODEL_JSON_FILE ? metaEntries : weightEntries;
     target.push({ path: `${modelDir}/${f.path}`, source: joinPath(options.model, f.path) });
   }
-  const weights = await createLayer(weightEntries, { ...epochOpts, fs: io.fs, createdBy: `mlship: model ${name} weights` });
-  const metadata = await createLayer(metaEntries, { ...epochOpts, fs: io.fs, createdBy: `mlship: model ${name} metadata (model.json, mlship.json)` });
+  const weights = await createLayer(weightEntries, {
+    ...epochOpts,
+    fs: io.fs,
+    createdBy: `mlship: model ${name} weights`,
+  });
+  const metadata = await createLayer(metaEntries, {
+    ...epochOpts,
+    fs: io.fs,
+    createdBy: `mlship: model ${name} metadata (model.json, mlship.json)`,
+  });
 
   // 4. The image.
   const annotations: Record<string, string> = {
@@ -271,21 +359,40 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   };
   if (options.version !== undefined) {
     annotations['dev.mlship.model.version'] = String(options.version);
-    annotations['org.opencontainers.image.version'] = /^[0-9]+$/.test(String(options.version)) ? `v${String(options.version)}` : String(options.version);
+    annotations['org.opencontainers.image.version'] = /^[0-9]+$/.test(String(options.version))
+      ? `v${String(options.version)}`
+      : String(options.version);
   }
   if (options.ref !== undefined) annotations['dev.mlship.model.ref'] = options.ref;
   if (options.gitCommit !== undefined) {
-    if (!/^[0-9a-f]{7,64}$/.test(options.gitCommit)) throw fail(`gitCommit: expected a hex commit id, got ${JSON.stringify(options.gitCommit)}`, 'gitCommit', options.gitCommit);
+    if (!/^[0-9a-f]{7,64}$/.test(options.gitCommit))
+      throw fail(
+        `gitCommit: expected a hex commit id, got ${JSON.stringify(options.gitCommit)}`,
+        'gitCommit',
+        options.gitCommit,
+      );
     annotations['org.opencontainers.image.revision'] = options.gitCommit;
     annotations['dev.mlship.git.commit'] = options.gitCommit;
   }
   for (const [role, ds] of Object.entries(meta.datasets ?? {})) {
-    if (typeof ds?.fingerprint === 'string') annotations[`dev.mlship.dataset.${role}.fingerprint`] = ds.fingerprint;
+    if (typeof ds?.fingerprint === 'string')
+      annotations[`dev.mlship.dataset.${role}.fingerprint`] = ds.fingerprint;
   }
   for (const [k, v] of Object.entries(options.annotations ?? {})) annotations[k] = v;
   const entry = `${IMAGE_PATHS.app}/node_modules/${root.name}/${bin}`;
-  const args = ['--model', `${name}=${modelDir}`, '--host', '0.0.0.0', '--port', String(port), ...(options.args ?? [])];
-  progress('base', `base ${typeof options.base === 'string' || options.base === undefined ? (options.base ?? DEFAULT_NODE_BASE) : 'image'}`);
+  const args = [
+    '--model',
+    `${name}=${modelDir}`,
+    '--host',
+    '0.0.0.0',
+    '--port',
+    String(port),
+    ...(options.args ?? []),
+  ];
+  progress(
+    'base',
+    `base ${typeof options.base === 'string' || options.base === undefined ? (options.base ?? DEFAULT_NODE_BASE) : 'image'}`,
+  );
   const image = await buildImage({
     base: options.base ?? DEFAULT_NODE_BASE,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
@@ -302,7 +409,12 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
       labels: annotations,
       stopSignal: 'SIGTERM',
       healthcheck: {
-        test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${port}/v2/health/ready').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+        test: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${port}/v2/health/ready').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
         intervalSeconds: 10,
         timeoutSeconds: 3,
         startPeriodSeconds: 20,
@@ -312,14 +424,39 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
     annotations,
   });
   const baseCount = image.layers.length - 4;
-  const roles: LayerRole[] = [...(Array(baseCount).fill('base') as LayerRole[]), 'dependencies', 'server', 'model-weights', 'model-metadata'];
-  const layers = image.layers.map((l: Layer, i): ContainerizedLayer => ({ role: roles[i] as LayerRole, digest: l.descriptor.digest, size: l.descriptor.size, diffId: l.diffId }));
-  const result: ContainerizeResult = { image, layers, packages: sbomPackages, meta, name, command: ['node', entry, ...args] };
+  const roles: LayerRole[] = [
+    ...(Array(baseCount).fill('base') as LayerRole[]),
+    'dependencies',
+    'server',
+    'model-weights',
+    'model-metadata',
+  ];
+  const layers = image.layers.map((l: Layer, i): ContainerizedLayer => ({
+    role: roles[i] as LayerRole,
+    digest: l.descriptor.digest,
+    size: l.descriptor.size,
+    diffId: l.diffId,
+  }));
+  const result: ContainerizeResult = {
+    image,
+    layers,
+    packages: sbomPackages,
+    meta,
+    name,
+    command: ['node', entry, ...args],
+    model: { dir: options.model, files: verified.files.map((f) => f.path), imageDir: modelDir },
+    installed,
+    server: { name: root.name, version: root.version },
+  };
   if (lock !== undefined) result.lockfile = lock.path;
   if (options.sbom !== false) {
     progress('sbom', `SPDX SBOM of ${sbomPackages.length} npm packages`);
     const sbom = spdxSbom(`${name} model server`, sbomPackages, epoch);
-    image.referrers.push(createReferrer(image, jsonBytes(sbom), MEDIA_TYPES.spdxJson, { 'org.opencontainers.image.title': 'sbom.spdx.json' }));
+    image.referrers.push(
+      createReferrer(image, jsonBytes(sbom), MEDIA_TYPES.spdxJson, {
+        'org.opencontainers.image.title': 'sbom.spdx.json',
+      }),
+    );
     result.sbom = sbom;
   }
   progress('done', `image ${image.digest}`);

@@ -35,12 +35,19 @@ export interface WriteDockerArchiveOptions extends EpochOptions {
  * // docker load -i ./out/cnn.tar
  * ```
  */
-export async function writeDockerArchive(image: Image, file: string, options: WriteDockerArchiveOptions = {}): Promise<{ file: string; bytes: number }> {
+export async function writeDockerArchive(
+  image: Image,
+  file: string,
+  options: WriteDockerArchiveOptions = {},
+): Promise<{ file: string; bytes: number }> {
   checkOptionKeys(options, ['tag', 'fs', 'sourceDateEpoch', 'env'], 'writeDockerArchive options');
   let repoTag: string | undefined;
   if (options.tag !== undefined) {
     const ref = parseReference(options.tag);
-    const name = ref.registry === 'docker.io' ? ref.repository.replace(/^library\//, '') : `${ref.registry}/${ref.repository}`;
+    const name =
+      ref.registry === 'docker.io'
+        ? ref.repository.replace(/^library\//, '')
+        : `${ref.registry}/${ref.repository}`;
     repoTag = `${name}:${ref.tag ?? 'latest'}`;
   }
   const mtime = new Date(resolveEpoch(options) * 1000);
@@ -60,7 +67,9 @@ export async function writeDockerArchive(image: Image, file: string, options: Wr
   }
   const configData = image.configBlob.data ?? (await image.configBlob.read());
   entries.push({ name: configName, data: configData });
-  const manifest = [{ Config: configName, RepoTags: repoTag === undefined ? [] : [repoTag], Layers: layerNames }];
+  const manifest = [
+    { Config: configName, RepoTags: repoTag === undefined ? [] : [repoTag], Layers: layerNames },
+  ];
   entries.push({ name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest)) });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const pack = tarPack();
@@ -75,7 +84,16 @@ export async function writeDockerArchive(image: Image, file: string, options: Wr
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-      const header = { name: e.name, mtime, uid: 0, gid: 0, uname: '', gname: '', mode: e.dir ? 0o755 : 0o644, type: e.dir ? ('directory' as const) : ('file' as const) };
+      const header = {
+        name: e.name,
+        mtime,
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+        mode: e.dir ? 0o755 : 0o644,
+        type: e.dir ? ('directory' as const) : ('file' as const),
+      };
       if (e.data !== undefined) pack.entry({ ...header, size: e.data.byteLength }, e.data, cb);
       else pack.entry(header, cb);
     });
@@ -86,7 +104,10 @@ export async function writeDockerArchive(image: Image, file: string, options: Wr
   try {
     await createFsAdapter(options.fs).writeAtomic(file, bytes, { fsync: true });
   } catch (e) {
-    throw new ContainerError('WRITE_FAILED', `writing ${file} failed: ${describeError(e)}`, { cause: e, data: { path: file } });
+    throw new ContainerError('WRITE_FAILED', `writing ${file} failed: ${describeError(e)}`, {
+      cause: e,
+      data: { path: file },
+    });
   }
   return { file, bytes: bytes.byteLength };
 }

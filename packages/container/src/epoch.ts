@@ -22,7 +22,12 @@ export function resolveEpoch(options: EpochOptions): number {
     value = /^[0-9]+$/.test(raw) ? Number(raw) : raw;
     where = 'SOURCE_DATE_EPOCH';
   }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 8 ** 11 - 1) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < 0 ||
+    value > 8 ** 11 - 1
+  ) {
     throw new ContainerError(
       'INVALID_OPTION',
       `${where}: expected a whole number of seconds since 1970 (0 to 8589934591), got ${JSON.stringify(value)}`,

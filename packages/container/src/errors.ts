@@ -77,6 +77,10 @@ export const isContainerError: (e: unknown) => e is ContainerError = errorGuard(
 );
 
 /** core's `checkOptions`, throwing {@link ContainerError}. @internal */
-export function checkOptionKeys(options: unknown, accepted: readonly string[], where: string): void {
+export function checkOptionKeys(
+  options: unknown,
+  accepted: readonly string[],
+  where: string,
+): void {
   checkOptions(options, accepted, where, ContainerError as unknown as ErrorClass<'INVALID_OPTION'>);
 }

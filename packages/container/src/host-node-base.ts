@@ -35,7 +35,10 @@ export async function sharedLibraries(binary: string, ldd = 'ldd'): Promise<stri
   } catch (e) {
     const out = `${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`;
     if (/not a dynamic executable|statically linked/.test(out)) return [];
-    throw new ContainerError('COMMAND_FAILED', `${ldd} ${binary} failed: ${describeError(e)}`, { cause: e, data: { command: ldd, path: binary } });
+    throw new ContainerError('COMMAND_FAILED', `${ldd} ${binary} failed: ${describeError(e)}`, {
+      cause: e,
+      data: { command: ldd, path: binary },
+    });
   }
   const libs = new Set<string>();
   for (const line of stdout.split('\n')) {
@@ -46,7 +49,11 @@ export async function sharedLibraries(binary: string, ldd = 'ldd'): Promise<stri
       if (plain?.[1]) libs.add(plain[1]);
     }
     if (/=>\s*not found/.test(line)) {
-      throw new ContainerError('COMMAND_FAILED', `${binary} needs a library ldd cannot find: ${line.trim()}`, { data: { command: ldd, path: binary } });
+      throw new ContainerError(
+        'COMMAND_FAILED',
+        `${binary} needs a library ldd cannot find: ${line.trim()}`,
+        { data: { command: ldd, path: binary } },
+      );
     }
   }
   return [...libs].sort();
@@ -71,25 +78,50 @@ export async function sharedLibraries(binary: string, ldd = 'ldd'): Promise<stri
  * ```
  */
 export async function buildHostNodeBase(options: HostNodeBaseOptions = {}): Promise<Image> {
-  checkOptionKeys(options, ['node', 'user', 'platform', 'ldd', 'sourceDateEpoch', 'env'], 'buildHostNodeBase options');
+  checkOptionKeys(
+    options,
+    ['node', 'user', 'platform', 'ldd', 'sourceDateEpoch', 'env'],
+    'buildHostNodeBase options',
+  );
   const user = options.user ?? { name: 'mlship', uid: 1000, gid: 1000 };
-  if (typeof user.name !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user.name) || !Number.isInteger(user.uid) || user.uid < 1 || !Number.isInteger(user.gid) || user.gid < 1) {
-    throw new ContainerError('INVALID_OPTION', `user: expected { name: a lowercase user name, uid: >= 1, gid: >= 1 } (a non-root user), got ${JSON.stringify(user)}`, {
-      data: { path: 'user', actual: user },
-    });
+  if (
+    typeof user.name !== 'string' ||
+    !/^[a-z_][a-z0-9_-]{0,31}$/.test(user.name) ||
+    !Number.isInteger(user.uid) ||
+    user.uid < 1 ||
+    !Number.isInteger(user.gid) ||
+    user.gid < 1
+  ) {
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `user: expected { name: a lowercase user name, uid: >= 1, gid: >= 1 } (a non-root user), got ${JSON.stringify(user)}`,
+      {
+        data: { path: 'user', actual: user },
+      },
+    );
   }
   let node: string;
   try {
     node = realpathSync(options.node ?? process.execPath);
   } catch (e) {
-    throw new ContainerError('READ_FAILED', `node binary ${options.node ?? process.execPath} cannot be read: ${describeError(e)}`, { cause: e, data: { path: options.node } });
+    throw new ContainerError(
+      'READ_FAILED',
+      `node binary ${options.node ?? process.execPath} cannot be read: ${describeError(e)}`,
+      { cause: e, data: { path: options.node } },
+    );
   }
   const libs = await sharedLibraries(node, options.ldd);
-  const epoch = { ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }), ...(options.env ? { env: options.env } : {}) };
+  const epoch = {
+    ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }),
+    ...(options.env ? { env: options.env } : {}),
+  };
   const runtime: LayerEntry[] = [{ path: '/usr/local/bin/node', source: node, mode: 0o755 }];
   for (const lib of libs) runtime.push({ path: lib, source: realpathSync(lib), mode: 0o755 });
   const system: LayerEntry[] = [
-    { path: '/etc/passwd', data: `root:x:0:0:root:/root:/sbin/nologin\n${user.name}:x:${user.uid}:${user.gid}:${user.name}:/home/${user.name}:/sbin/nologin\n` },
+    {
+      path: '/etc/passwd',
+      data: `root:x:0:0:root:/root:/sbin/nologin\n${user.name}:x:${user.uid}:${user.gid}:${user.name}:/home/${user.name}:/sbin/nologin\n`,
+    },
     { path: '/etc/group', data: `root:x:0:\n${user.name}:x:${user.gid}:\n` },
     { path: '/tmp', type: 'directory', mode: 0o1777 },
     { path: '/root', type: 'directory', mode: 0o700 },
@@ -101,8 +133,14 @@ export async function buildHostNodeBase(options: HostNodeBaseOptions = {}): Prom
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     ...epoch,
     layers: [
-      await createLayer(runtime, { ...epoch, createdBy: `mlship: node ${process.version} and its shared libraries (${libs.length})` }),
-      await createLayer(system, { ...epoch, createdBy: `mlship: /etc/passwd, /etc/group with user ${user.name} (${user.uid}:${user.gid}), /tmp` }),
+      await createLayer(runtime, {
+        ...epoch,
+        createdBy: `mlship: node ${process.version} and its shared libraries (${libs.length})`,
+      }),
+      await createLayer(system, {
+        ...epoch,
+        createdBy: `mlship: /etc/passwd, /etc/group with user ${user.name} (${user.uid}:${user.gid}), /tmp`,
+      }),
     ],
     config: {
       env: {

@@ -126,7 +126,15 @@ const CONFIG_OPTION_KEYS = [
   'stopSignal',
 ] as const;
 
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GO_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /**
  * Parses `linux/amd64`, `linux/arm64/v8` or a {@link Platform}.
@@ -140,8 +148,15 @@ const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'ar
  * ```
  */
 export function parsePlatform(value?: Platform | string): Platform {
-  if (value === undefined) return { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
-  if (typeof value === 'object' && value !== null && typeof value.os === 'string' && typeof value.architecture === 'string') return { ...value };
+  if (value === undefined)
+    return { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof value.os === 'string' &&
+    typeof value.architecture === 'string'
+  )
+    return { ...value };
   if (typeof value === 'string') {
     const parts = value.split('/');
     if (parts.length >= 2 && parts.length <= 3 && parts.every((p) => /^[a-z0-9._-]+$/.test(p))) {
@@ -150,9 +165,13 @@ export function parsePlatform(value?: Platform | string): Platform {
       return p;
     }
   }
-  throw new ContainerError('INVALID_OPTION', `platform: expected "os/arch[/variant]" (e.g. "linux/amd64") or { os, architecture }, got ${JSON.stringify(value)}`, {
-    data: { path: 'platform', actual: value },
-  });
+  throw new ContainerError(
+    'INVALID_OPTION',
+    `platform: expected "os/arch[/variant]" (e.g. "linux/amd64") or { os, architecture }, got ${JSON.stringify(value)}`,
+    {
+      data: { path: 'platform', actual: value },
+    },
+  );
 }
 
 /** `linux/amd64[/v8]`. @internal */
@@ -162,14 +181,27 @@ export function formatPlatform(p: Platform): string {
 
 function stringArray(value: unknown, where: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected an array of strings, got ${JSON.stringify(value)}`, { data: { path: where, actual: value } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected an array of strings, got ${JSON.stringify(value)}`,
+      { data: { path: where, actual: value } },
+    );
   }
   return [...(value as string[])];
 }
 
 function stringRecord(value: unknown, where: string): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected an object of string values, got ${JSON.stringify(value)}`, { data: { path: where, actual: value } });
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== 'string')
+  ) {
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected an object of string values, got ${JSON.stringify(value)}`,
+      { data: { path: where, actual: value } },
+    );
   }
   return { ...(value as Record<string, string>) };
 }
@@ -177,13 +209,20 @@ function stringRecord(value: unknown, where: string): Record<string, string> {
 function seconds(value: unknown, fallback: number, where: string): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected a non-negative number of seconds, got ${JSON.stringify(v)}`, { data: { path: where, actual: v } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected a non-negative number of seconds, got ${JSON.stringify(v)}`,
+      { data: { path: where, actual: v } },
+    );
   }
   return Math.round(v * 1e9);
 }
 
 /** Merges runtime settings over a base config (Docker's rules: ENTRYPOINT resets CMD). @internal */
-export function mergeContainerConfig(base: ContainerConfig | undefined, opts: ImageConfigOptions | undefined): ContainerConfig {
+export function mergeContainerConfig(
+  base: ContainerConfig | undefined,
+  opts: ImageConfigOptions | undefined,
+): ContainerConfig {
   checkOptionKeys(opts, CONFIG_OPTION_KEYS, 'config');
   const out: ContainerConfig = JSON.parse(JSON.stringify(base ?? {})) as ContainerConfig;
   const o = opts ?? {};
@@ -197,7 +236,11 @@ export function mergeContainerConfig(base: ContainerConfig | undefined, opts: Im
     const list = [...(out.Env ?? [])];
     for (const [k, v] of Object.entries(env)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-        throw new ContainerError('INVALID_OPTION', `config.env: ${JSON.stringify(k)} is not a variable name`, { data: { path: `config.env.${k}` } });
+        throw new ContainerError(
+          'INVALID_OPTION',
+          `config.env: ${JSON.stringify(k)} is not a variable name`,
+          { data: { path: `config.env.${k}` } },
+        );
       }
       const i = list.findIndex((e) => e.startsWith(`${k}=`));
       if (i === -1) list.push(`${k}=${v}`);
@@ -207,50 +250,90 @@ export function mergeContainerConfig(base: ContainerConfig | undefined, opts: Im
   }
   if (o.workdir !== undefined) {
     if (typeof o.workdir !== 'string' || !o.workdir.startsWith('/')) {
-      throw new ContainerError('INVALID_OPTION', `config.workdir: expected an absolute path, got ${JSON.stringify(o.workdir)}`, { data: { path: 'config.workdir' } });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `config.workdir: expected an absolute path, got ${JSON.stringify(o.workdir)}`,
+        { data: { path: 'config.workdir' } },
+      );
     }
     out.WorkingDir = o.workdir;
   }
   if (o.user !== undefined) {
     if (typeof o.user !== 'string' || o.user === '') {
-      throw new ContainerError('INVALID_OPTION', `config.user: expected "uid[:gid]" or a user name, got ${JSON.stringify(o.user)}`, { data: { path: 'config.user' } });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `config.user: expected "uid[:gid]" or a user name, got ${JSON.stringify(o.user)}`,
+        { data: { path: 'config.user' } },
+      );
     }
     out.User = o.user;
   }
   if (o.exposedPorts !== undefined) {
     if (!Array.isArray(o.exposedPorts)) {
-      throw new ContainerError('INVALID_OPTION', `config.exposedPorts: expected an array of ports, got ${JSON.stringify(o.exposedPorts)}`, { data: { path: 'config.exposedPorts' } });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `config.exposedPorts: expected an array of ports, got ${JSON.stringify(o.exposedPorts)}`,
+        { data: { path: 'config.exposedPorts' } },
+      );
     }
     const ports: Record<string, Record<string, never>> = { ...(out.ExposedPorts ?? {}) };
     for (const p of o.exposedPorts) {
-      const s = typeof p === 'number' ? `${p}/tcp` : String(p).includes('/') ? String(p) : `${String(p)}/tcp`;
+      const s =
+        typeof p === 'number'
+          ? `${p}/tcp`
+          : String(p).includes('/')
+            ? String(p)
+            : `${String(p)}/tcp`;
       const m = /^([0-9]{1,5})\/(tcp|udp|sctp)$/.exec(s);
       if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
-        throw new ContainerError('INVALID_OPTION', `config.exposedPorts: ${JSON.stringify(p)} is not a port 1-65535 (optionally "/tcp", "/udp")`, { data: { path: 'config.exposedPorts', actual: p } });
+        throw new ContainerError(
+          'INVALID_OPTION',
+          `config.exposedPorts: ${JSON.stringify(p)} is not a port 1-65535 (optionally "/tcp", "/udp")`,
+          { data: { path: 'config.exposedPorts', actual: p } },
+        );
       }
       ports[s] = {};
     }
-    out.ExposedPorts = Object.fromEntries(Object.entries(ports).sort(([a], [b]) => (a < b ? -1 : 1)));
+    out.ExposedPorts = Object.fromEntries(
+      Object.entries(ports).sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
   }
-  if (o.labels !== undefined) out.Labels = { ...(out.Labels ?? {}), ...stringRecord(o.labels, 'config.labels') };
+  if (o.labels !== undefined)
+    out.Labels = { ...(out.Labels ?? {}), ...stringRecord(o.labels, 'config.labels') };
   if (o.stopSignal !== undefined) {
     if (typeof o.stopSignal !== 'string' || !/^(SIG[A-Z0-9]+|[0-9]+)$/.test(o.stopSignal)) {
-      throw new ContainerError('INVALID_OPTION', `config.stopSignal: expected a signal name like "SIGTERM", got ${JSON.stringify(o.stopSignal)}`, { data: { path: 'config.stopSignal' } });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `config.stopSignal: expected a signal name like "SIGTERM", got ${JSON.stringify(o.stopSignal)}`,
+        { data: { path: 'config.stopSignal' } },
+      );
     }
     out.StopSignal = o.stopSignal;
   }
   if (o.healthcheck !== undefined) {
     const h = o.healthcheck;
-    checkOptionKeys(h, ['test', 'intervalSeconds', 'timeoutSeconds', 'startPeriodSeconds', 'retries'], 'config.healthcheck');
+    checkOptionKeys(
+      h,
+      ['test', 'intervalSeconds', 'timeoutSeconds', 'startPeriodSeconds', 'retries'],
+      'config.healthcheck',
+    );
     const test = stringArray(h.test, 'config.healthcheck.test');
     if (!['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')) {
-      throw new ContainerError('INVALID_OPTION', `config.healthcheck.test: expected ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"], got ${JSON.stringify(test)}`, {
-        data: { path: 'config.healthcheck.test' },
-      });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `config.healthcheck.test: expected ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"], got ${JSON.stringify(test)}`,
+        {
+          data: { path: 'config.healthcheck.test' },
+        },
+      );
     }
     const retries = h.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) {
-      throw new ContainerError('INVALID_OPTION', `config.healthcheck.retries: expected a non-negative integer, got ${JSON.stringify(retries)}`, { data: { path: 'config.healthcheck.retries' } });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `config.healthcheck.retries: expected a non-negative integer, got ${JSON.stringify(retries)}`,
+        { data: { path: 'config.healthcheck.retries' } },
+      );
     }
     const hc: HealthcheckConfig = {
       Test: test,
@@ -267,7 +350,9 @@ export function mergeContainerConfig(base: ContainerConfig | undefined, opts: Im
 function annotationsOf(value: unknown, where: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
   const rec = stringRecord(value, where);
-  return Object.keys(rec).length === 0 ? undefined : Object.fromEntries(Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.keys(rec).length === 0
+    ? undefined
+    : Object.fromEntries(Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /**
@@ -282,7 +367,11 @@ export function assembleImage(
   annotations: Record<string, string> | undefined,
 ): Image {
   const configBytes = jsonBytes(config);
-  const configDescriptor: Descriptor = { mediaType: MEDIA_TYPES.ociConfig, digest: sha256Digest(configBytes), size: configBytes.byteLength };
+  const configDescriptor: Descriptor = {
+    mediaType: MEDIA_TYPES.ociConfig,
+    digest: sha256Digest(configBytes),
+    size: configBytes.byteLength,
+  };
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
@@ -296,7 +385,11 @@ export function assembleImage(
     manifestBytes,
     digest: sha256Digest(manifestBytes),
     config,
-    configBlob: { descriptor: configDescriptor, data: configBytes, read: () => Promise.resolve(configBytes) },
+    configBlob: {
+      descriptor: configDescriptor,
+      data: configBytes,
+      read: () => Promise.resolve(configBytes),
+    },
     layers,
     platform,
     referrers: [],
@@ -330,8 +423,21 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Image
   const epoch = resolveEpoch(options);
   const created = epochToRfc3339(epoch);
   const layers = options.layers ?? [];
-  if (!Array.isArray(layers) || layers.some((l) => typeof l !== 'object' || l === null || typeof l.diffId !== 'string' || typeof l.descriptor?.digest !== 'string')) {
-    throw new ContainerError('INVALID_OPTION', 'layers: expected an array of layers (from createLayer, layerFromFiles, layerFromDirectory)', { data: { path: 'layers' } });
+  if (
+    !Array.isArray(layers) ||
+    layers.some(
+      (l) =>
+        typeof l !== 'object' ||
+        l === null ||
+        typeof l.diffId !== 'string' ||
+        typeof l.descriptor?.digest !== 'string',
+    )
+  ) {
+    throw new ContainerError(
+      'INVALID_OPTION',
+      'layers: expected an array of layers (from createLayer, layerFromFiles, layerFromDirectory)',
+      { data: { path: 'layers' } },
+    );
   }
   const base = await resolveBase(options.base ?? 'scratch', platform, options.client);
   const config: ImageConfig = {
@@ -339,10 +445,16 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Image
     architecture: base.config?.architecture ?? platform.architecture,
     os: base.config?.os ?? platform.os,
     config: mergeContainerConfig(base.config?.config, options.config),
-    rootfs: { type: 'layers', diff_ids: [...(base.config?.rootfs.diff_ids ?? []), ...layers.map((l) => l.diffId)] },
+    rootfs: {
+      type: 'layers',
+      diff_ids: [...(base.config?.rootfs.diff_ids ?? []), ...layers.map((l) => l.diffId)],
+    },
     history: [
       ...(base.config?.history ?? []),
-      ...layers.map((l): HistoryEntry => ({ created, created_by: l.createdBy ?? 'mlship-container layer' })),
+      ...layers.map((l): HistoryEntry => ({
+        created,
+        created_by: l.createdBy ?? 'mlship-container layer',
+      })),
     ],
   };
   const variant = base.config?.variant ?? platform.variant;
@@ -351,9 +463,15 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Image
   const annotations: Record<string, string> = {};
   if (base.name !== undefined) {
     annotations['org.opencontainers.image.base.name'] = base.name;
-    if (base.digest !== undefined) annotations['org.opencontainers.image.base.digest'] = base.digest;
+    if (base.digest !== undefined)
+      annotations['org.opencontainers.image.base.digest'] = base.digest;
   }
   Object.assign(annotations, annotationsOf(options.annotations, 'annotations') ?? {});
-  const image = assembleImage(config, [...base.layers, ...layers], { os: config.os, architecture: config.architecture, ...(variant ? { variant } : {}) }, annotationsOf(annotations, 'annotations'));
+  const image = assembleImage(
+    config,
+    [...base.layers, ...layers],
+    { os: config.os, architecture: config.architecture, ...(variant ? { variant } : {}) },
+    annotationsOf(annotations, 'annotations'),
+  );
   return image;
 }

@@ -43,7 +43,12 @@ export type { RegistryCredentials } from './registry/auth';
 export { readDockerConfigCredentials } from './registry/docker-config';
 export { buildHostNodeBase } from './host-node-base';
 export type { HostNodeBaseOptions } from './host-node-base';
-export { containerize, DEFAULT_NODE_BASE, DEFAULT_SERVER_PACKAGE, IMAGE_PATHS } from './containerize';
+export {
+  containerize,
+  DEFAULT_NODE_BASE,
+  DEFAULT_SERVER_PACKAGE,
+  IMAGE_PATHS,
+} from './containerize';
 export type {
   ContainerizeOptions,
   ContainerizeResult,
@@ -53,3 +58,7 @@ export type {
 } from './containerize';
 export { spdxSbom } from './sbom';
 export type { SbomPackage, SpdxDocument, SpdxPackage } from './sbom';
+export { generateDockerfile, writeDockerContext } from './dockerfile';
+export type { DockerfileOptions } from './dockerfile';
+export { kubernetesManifests, kubernetesYaml } from './kubernetes';
+export type { KubernetesOptions, KubernetesManifests, InferenceService } from './kubernetes';

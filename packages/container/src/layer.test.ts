@@ -7,15 +7,51 @@ import { describe, expect, it } from 'vitest';
 import { createLayer, layerFromDirectory, layerFromFiles } from './layer';
 import { isContainerError } from './errors';
 
-async function tarEntries(gz: Uint8Array): Promise<{ name: string; type: string; mode: number; mtime: number; uid: number; gid: number; uname: string; linkname?: string | null; body: string }[]> {
-  const out: { name: string; type: string; mode: number; mtime: number; uid: number; gid: number; uname: string; linkname?: string | null; body: string }[] = [];
+async function tarEntries(
+  gz: Uint8Array,
+): Promise<
+  {
+    name: string;
+    type: string;
+    mode: number;
+    mtime: number;
+    uid: number;
+    gid: number;
+    uname: string;
+    linkname?: string | null;
+    body: string;
+  }[]
+> {
+  const out: {
+    name: string;
+    type: string;
+    mode: number;
+    mtime: number;
+    uid: number;
+    gid: number;
+    uname: string;
+    linkname?: string | null;
+    body: string;
+  }[] = [];
   const ex = extract();
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: unknown) => {
+        if (Buffer.isBuffer(c)) chunks.push(c);
+      });
       stream.on('end', () => {
-        out.push({ name: h.name, type: h.type ?? 'file', mode: h.mode ?? 0, mtime: (h.mtime?.getTime() ?? -1) / 1000, uid: h.uid ?? -1, gid: h.gid ?? -1, uname: h.uname ?? '', linkname: h.linkname, body: Buffer.concat(chunks).toString() });
+        out.push({
+          name: h.name,
+          type: h.type ?? 'file',
+          mode: h.mode ?? 0,
+          mtime: (h.mtime?.getTime() ?? -1) / 1000,
+          uid: h.uid ?? -1,
+          gid: h.gid ?? -1,
+          uname: h.uname ?? '',
+          linkname: h.linkname,
+          body: Buffer.concat(chunks).toString(),
+        });
         next();
       });
     });
@@ -29,8 +65,20 @@ async function tarEntries(gz: Uint8Array): Promise<{ name: string; type: string;
 
 describe('createLayer', () => {
   it('gives byte-identical layers for the same entries in any order', async () => {
-    const a = await createLayer([{ path: '/app/b.txt', data: 'b' }, { path: '/app/a.txt', data: 'a' }], { sourceDateEpoch: 0 });
-    const b = await createLayer([{ path: 'app/a.txt', data: 'a' }, { path: '/app/b.txt', data: 'b' }], { sourceDateEpoch: 0 });
+    const a = await createLayer(
+      [
+        { path: '/app/b.txt', data: 'b' },
+        { path: '/app/a.txt', data: 'a' },
+      ],
+      { sourceDateEpoch: 0 },
+    );
+    const b = await createLayer(
+      [
+        { path: 'app/a.txt', data: 'a' },
+        { path: '/app/b.txt', data: 'b' },
+      ],
+      { sourceDateEpoch: 0 },
+    );
     expect(Buffer.from(a.data as Uint8Array).equals(Buffer.from(b.data as Uint8Array))).toBe(true);
     expect(a.descriptor.digest).toBe(b.descriptor.digest);
     expect(a.diffId).toBe(b.diffId);
@@ -47,8 +95,21 @@ describe('createLayer', () => {
       { sourceDateEpoch: 1_700_000_000 },
     );
     const entries = await tarEntries(layer.data as Uint8Array);
-    expect(entries.map((e) => e.name)).toEqual(['etc/', 'etc/conf', 'usr/', 'usr/local/', 'usr/local/bin/', 'usr/local/bin/tool', 'usr/local/lib/', 'usr/local/lib/link']);
-    expect(entries.every((e) => e.mtime === 1_700_000_000 && e.uid === 0 && e.gid === 0 && e.uname === '')).toBe(true);
+    expect(entries.map((e) => e.name)).toEqual([
+      'etc/',
+      'etc/conf',
+      'usr/',
+      'usr/local/',
+      'usr/local/bin/',
+      'usr/local/bin/tool',
+      'usr/local/lib/',
+      'usr/local/lib/link',
+    ]);
+    expect(
+      entries.every(
+        (e) => e.mtime === 1_700_000_000 && e.uid === 0 && e.gid === 0 && e.uname === '',
+      ),
+    ).toBe(true);
     expect(entries.find((e) => e.name === 'usr/local/bin/tool')?.mode).toBe(0o755);
     expect(entries.find((e) => e.name === 'etc/conf')?.mode).toBe(0o644);
     expect(entries.find((e) => e.name === 'usr/')?.mode).toBe(0o755);
@@ -72,8 +133,20 @@ describe('createLayer', () => {
 
   it.each([
     [[{ path: '/a/../etc/passwd', data: 'x' }], /without "\." or "\.\." components/],
-    [[{ path: '/a', data: 'x' }, { path: 'a', data: 'y' }], /appears twice/],
-    [[{ path: '/a', data: 'x' }, { path: '/a/b', data: 'y' }], /both a file and a parent directory/],
+    [
+      [
+        { path: '/a', data: 'x' },
+        { path: 'a', data: 'y' },
+      ],
+      /appears twice/,
+    ],
+    [
+      [
+        { path: '/a', data: 'x' },
+        { path: '/a/b', data: 'y' },
+      ],
+      /both a file and a parent directory/,
+    ],
     [[{ path: '/a' }], /needs "data" or "source"/],
     [[{ path: '/a', data: 'x', mode: 0o10000 }], /permission bits/],
     [[{ path: '/l', type: 'symlink' as const }], /symlink's target/],
@@ -84,7 +157,9 @@ describe('createLayer', () => {
   });
 
   it('refuses unknown options, naming the nearest one', async () => {
-    await expect(createLayer([], { compresionLevel: 9 } as never)).rejects.toThrow(/unknown option "compresionLevel" \(did you mean "compressionLevel"\?\)/);
+    await expect(createLayer([], { compresionLevel: 9 } as never)).rejects.toThrow(
+      /unknown option "compresionLevel" \(did you mean "compressionLevel"\?\)/,
+    );
   });
 });
 
@@ -111,14 +186,21 @@ describe('layerFromDirectory', () => {
       await writeFile(join(dir, 'data.txt'), 'data'); // new mtime, same bytes
       const b = await layerFromDirectory(dir, '/opt/tool');
       expect(b.descriptor.digest).toBe(a.descriptor.digest);
-      const filtered = await layerFromDirectory(dir, '/opt/tool', { filter: (rel) => rel !== 'data.txt' });
-      expect((await tarEntries(filtered.data as Uint8Array)).some((e) => e.name.endsWith('data.txt'))).toBe(false);
+      const filtered = await layerFromDirectory(dir, '/opt/tool', {
+        filter: (rel) => rel !== 'data.txt',
+      });
+      expect(
+        (await tarEntries(filtered.data as Uint8Array)).some((e) => e.name.endsWith('data.txt')),
+      ).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('names a missing directory (READ_FAILED)', async () => {
-    await expect(layerFromDirectory('/nonexistent/mlship', '/x')).rejects.toMatchObject({ code: 'READ_FAILED', message: expect.stringMatching(/\/nonexistent\/mlship/) });
+    await expect(layerFromDirectory('/nonexistent/mlship', '/x')).rejects.toMatchObject({
+      code: 'READ_FAILED',
+      message: expect.stringMatching(/\/nonexistent\/mlship/),
+    });
   });
 });

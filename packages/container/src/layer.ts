@@ -91,9 +91,13 @@ const LAYER_OPTION_KEYS = [
 /** Normalises an in-image path to `a/b/c` (no leading slash), refusing `.`/`..`/NUL. @internal */
 export function normaliseImagePath(path: string, where = 'path'): string {
   if (typeof path !== 'string' || path.includes('\0') || path.includes('\\')) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected a posix path inside the image, got ${JSON.stringify(path)}`, {
-      data: { path: where, actual: path },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected a posix path inside the image, got ${JSON.stringify(path)}`,
+      {
+        data: { path: where, actual: path },
+      },
+    );
   }
   const parts = path.split('/').filter((p) => p !== '');
   if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) {
@@ -108,18 +112,26 @@ export function normaliseImagePath(path: string, where = 'path'): string {
 
 function checkId(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0o7777777) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected an integer uid/gid 0..2097151, got ${JSON.stringify(value)}`, {
-      data: { path: where, actual: value },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected an integer uid/gid 0..2097151, got ${JSON.stringify(value)}`,
+      {
+        data: { path: where, actual: value },
+      },
+    );
   }
   return value;
 }
 
 function checkMode(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0o7777) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected permission bits 0..0o7777, got ${JSON.stringify(value)}`, {
-      data: { path: where, actual: value },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected permission bits 0..0o7777, got ${JSON.stringify(value)}`,
+      {
+        data: { path: where, actual: value },
+      },
+    );
   }
   return value;
 }
@@ -135,21 +147,35 @@ async function readSource(io: FsAdapter, source: string, where: string): Promise
   try {
     read = await io.readRegular(source);
   } catch (e) {
-    throw new ContainerError('READ_FAILED', `${where}: reading ${source} failed: ${describeError(e)}`, {
-      cause: e,
-      data: { path: source },
-    });
+    throw new ContainerError(
+      'READ_FAILED',
+      `${where}: reading ${source} failed: ${describeError(e)}`,
+      {
+        cause: e,
+        data: { path: source },
+      },
+    );
   }
   if (read.kind === 'ok') return read.data;
   if (read.kind === 'missing') {
-    throw new ContainerError('READ_FAILED', `${where}: ${source} does not exist`, { data: { path: source } });
-  }
-  if (read.kind === 'not-regular') {
-    throw new ContainerError('INVALID_OPTION', `${where}: ${source} is ${read.type === 'symlink' ? 'a symlink' : `a ${read.type}`}, expected a regular file`, {
-      data: { path: source, actual: read.type },
+    throw new ContainerError('READ_FAILED', `${where}: ${source} does not exist`, {
+      data: { path: source },
     });
   }
-  throw new ContainerError('READ_FAILED', `${where}: ${source} is too large (${read.bytes} bytes)`, { data: { path: source } });
+  if (read.kind === 'not-regular') {
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: ${source} is ${read.type === 'symlink' ? 'a symlink' : `a ${read.type}`}, expected a regular file`,
+      {
+        data: { path: source, actual: read.type },
+      },
+    );
+  }
+  throw new ContainerError(
+    'READ_FAILED',
+    `${where}: ${source} is too large (${read.bytes} bytes)`,
+    { data: { path: source } },
+  );
 }
 
 /**
@@ -169,10 +195,17 @@ async function readSource(io: FsAdapter, source: string, where: string): Promise
  * console.log(layer.descriptor.digest, layer.diffId);
  * ```
  */
-export async function createLayer(entries: readonly LayerEntry[], options: LayerOptions = {}): Promise<Layer> {
+export async function createLayer(
+  entries: readonly LayerEntry[],
+  options: LayerOptions = {},
+): Promise<Layer> {
   checkOptionKeys(options, LAYER_OPTION_KEYS, 'layer options');
   if (!Array.isArray(entries)) {
-    throw new ContainerError('INVALID_OPTION', `layer entries: expected an array, got ${typeof entries}`, { data: { path: 'entries' } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `layer entries: expected an array, got ${typeof entries}`,
+      { data: { path: 'entries' } },
+    );
   }
   const epoch = resolveEpoch(options);
   const mtime = new Date(epoch * 1000);
@@ -180,23 +213,36 @@ export async function createLayer(entries: readonly LayerEntry[], options: Layer
   const gid = checkId(options.gid ?? 0, 'gid');
   const level = options.compressionLevel ?? 6;
   if (!Number.isInteger(level) || level < 1 || level > 9) {
-    throw new ContainerError('INVALID_OPTION', `compressionLevel: expected an integer 1..9, got ${JSON.stringify(level)}`, {
-      data: { path: 'compressionLevel', actual: level },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `compressionLevel: expected an integer 1..9, got ${JSON.stringify(level)}`,
+      {
+        data: { path: 'compressionLevel', actual: level },
+      },
+    );
   }
   const io = createFsAdapter(options.fs);
   const byName = new Map<string, Prepared>();
   for (const [i, entry] of entries.entries()) {
     const where = `entries[${i}]`;
     if (typeof entry !== 'object' || entry === null) {
-      throw new ContainerError('INVALID_OPTION', `${where}: expected an entry object`, { data: { path: where } });
+      throw new ContainerError('INVALID_OPTION', `${where}: expected an entry object`, {
+        data: { path: where },
+      });
     }
     const type = entry.type ?? (entry.path.endsWith('/') ? 'directory' : 'file');
     const name = normaliseImagePath(entry.path, `${where}.path`);
-    if (byName.has(name) && !(type === 'directory' && byName.get(name)?.header.type === 'directory')) {
-      throw new ContainerError('INVALID_OPTION', `${where}.path: ${JSON.stringify(entry.path)} appears twice in the layer`, {
-        data: { path: `${where}.path`, actual: entry.path },
-      });
+    if (
+      byName.has(name) &&
+      !(type === 'directory' && byName.get(name)?.header.type === 'directory')
+    ) {
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `${where}.path: ${JSON.stringify(entry.path)} appears twice in the layer`,
+        {
+          data: { path: `${where}.path`, actual: entry.path },
+        },
+      );
     }
     const base = {
       uid: checkId(entry.uid ?? uid, `${where}.uid`),
@@ -206,26 +252,68 @@ export async function createLayer(entries: readonly LayerEntry[], options: Layer
       gname: '',
     };
     if (type === 'directory') {
-      byName.set(name, { name, header: { ...base, name: `${name}/`, type: 'directory', mode: checkMode(entry.mode ?? 0o755, `${where}.mode`) } });
+      byName.set(name, {
+        name,
+        header: {
+          ...base,
+          name: `${name}/`,
+          type: 'directory',
+          mode: checkMode(entry.mode ?? 0o755, `${where}.mode`),
+        },
+      });
     } else if (type === 'symlink') {
-      if (typeof entry.linkname !== 'string' || entry.linkname === '' || entry.linkname.includes('\0')) {
-        throw new ContainerError('INVALID_OPTION', `${where}.linkname: expected the symlink's target, got ${JSON.stringify(entry.linkname)}`, {
-          data: { path: `${where}.linkname` },
-        });
+      if (
+        typeof entry.linkname !== 'string' ||
+        entry.linkname === '' ||
+        entry.linkname.includes('\0')
+      ) {
+        throw new ContainerError(
+          'INVALID_OPTION',
+          `${where}.linkname: expected the symlink's target, got ${JSON.stringify(entry.linkname)}`,
+          {
+            data: { path: `${where}.linkname` },
+          },
+        );
       }
-      byName.set(name, { name, header: { ...base, name, type: 'symlink', linkname: entry.linkname, mode: checkMode(entry.mode ?? 0o777, `${where}.mode`) } });
+      byName.set(name, {
+        name,
+        header: {
+          ...base,
+          name,
+          type: 'symlink',
+          linkname: entry.linkname,
+          mode: checkMode(entry.mode ?? 0o777, `${where}.mode`),
+        },
+      });
     } else if (type === 'file') {
       let data: Uint8Array;
-      if (entry.data !== undefined) data = typeof entry.data === 'string' ? new TextEncoder().encode(entry.data) : entry.data;
+      if (entry.data !== undefined)
+        data = typeof entry.data === 'string' ? new TextEncoder().encode(entry.data) : entry.data;
       else if (typeof entry.source === 'string') data = await readSource(io, entry.source, where);
       else {
-        throw new ContainerError('INVALID_OPTION', `${where}: a file needs "data" or "source"`, { data: { path: where } });
+        throw new ContainerError('INVALID_OPTION', `${where}: a file needs "data" or "source"`, {
+          data: { path: where },
+        });
       }
-      byName.set(name, { name, header: { ...base, name, type: 'file', size: data.byteLength, mode: checkMode(entry.mode ?? 0o644, `${where}.mode`) }, data });
-    } else {
-      throw new ContainerError('INVALID_OPTION', `${where}.type: expected "file", "directory" or "symlink", got ${JSON.stringify(type)}`, {
-        data: { path: `${where}.type`, actual: type },
+      byName.set(name, {
+        name,
+        header: {
+          ...base,
+          name,
+          type: 'file',
+          size: data.byteLength,
+          mode: checkMode(entry.mode ?? 0o644, `${where}.mode`),
+        },
+        data,
       });
+    } else {
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `${where}.type: expected "file", "directory" or "symlink", got ${JSON.stringify(type)}`,
+        {
+          data: { path: `${where}.type`, actual: type },
+        },
+      );
     }
   }
   // Every parent directory is an entry of its own, so extraction never invents modes or owners.
@@ -235,22 +323,44 @@ export async function createLayer(entries: readonly LayerEntry[], options: Layer
       const dir = parts.slice(0, k).join('/');
       const existing = byName.get(dir);
       if (existing === undefined) {
-        byName.set(dir, { name: dir, header: { name: `${dir}/`, type: 'directory', mode: 0o755, uid, gid, mtime, uname: '', gname: '' } });
-      } else if (existing.header.type !== 'directory') {
-        throw new ContainerError('INVALID_OPTION', `layer entries: ${JSON.stringify(dir)} is both a ${existing.header.type} and a parent directory`, {
-          data: { path: dir },
+        byName.set(dir, {
+          name: dir,
+          header: {
+            name: `${dir}/`,
+            type: 'directory',
+            mode: 0o755,
+            uid,
+            gid,
+            mtime,
+            uname: '',
+            gname: '',
+          },
         });
+      } else if (existing.header.type !== 'directory') {
+        throw new ContainerError(
+          'INVALID_OPTION',
+          `layer entries: ${JSON.stringify(dir)} is both a ${existing.header.type} and a parent directory`,
+          {
+            data: { path: dir },
+          },
+        );
       }
     }
   }
-  const sorted = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...byName.values()].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   const tar = await packTar(sorted);
   const diffId = sha256Digest(tar);
   const compressed = await gzip(tar, { level });
-  return memoryLayer(new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength), diffId, {
-    ...(options.createdBy === undefined ? {} : { createdBy: options.createdBy }),
-    ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
-  });
+  return memoryLayer(
+    new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength),
+    diffId,
+    {
+      ...(options.createdBy === undefined ? {} : { createdBy: options.createdBy }),
+      ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
+    },
+  );
 }
 
 async function packTar(entries: readonly Prepared[]): Promise<Uint8Array> {
@@ -269,7 +379,8 @@ async function packTar(entries: readonly Prepared[]): Promise<Uint8Array> {
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-      if (e.data !== undefined) pack.entry(e.header, Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), cb);
+      if (e.data !== undefined)
+        pack.entry(e.header, Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), cb);
       else pack.entry(e.header, cb);
     });
   }
@@ -295,7 +406,8 @@ export function memoryLayer(
     digest: sha256Digest(data),
     size: data.byteLength,
   };
-  if (extra.annotations !== undefined && Object.keys(extra.annotations).length > 0) descriptor.annotations = { ...extra.annotations };
+  if (extra.annotations !== undefined && Object.keys(extra.annotations).length > 0)
+    descriptor.annotations = { ...extra.annotations };
   const layer: Layer = { descriptor, data, diffId, read: () => Promise.resolve(data) };
   if (extra.createdBy !== undefined) layer.createdBy = extra.createdBy;
   return layer;
@@ -313,11 +425,18 @@ export function memoryLayer(
  * const layer = await layerFromFiles({ '/app/hello.txt': 'hi\n' });
  * ```
  */
-export function layerFromFiles(files: Record<string, string | Uint8Array>, options: LayerOptions = {}): Promise<Layer> {
+export function layerFromFiles(
+  files: Record<string, string | Uint8Array>,
+  options: LayerOptions = {},
+): Promise<Layer> {
   if (typeof files !== 'object' || files === null) {
-    throw new ContainerError('INVALID_OPTION', `files: expected an object of path -> content, got ${files === null ? 'null' : typeof files}`, {
-      data: { path: 'files' },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `files: expected an object of path -> content, got ${files === null ? 'null' : typeof files}`,
+      {
+        data: { path: 'files' },
+      },
+    );
   }
   return createLayer(
     Object.entries(files).map(([path, data]) => ({ path, data })),
@@ -351,7 +470,11 @@ export async function directoryEntries(
     try {
       names = await io.readdir(host);
     } catch (e) {
-      throw new ContainerError('READ_FAILED', `reading directory ${host} failed: ${describeError(e)}`, { cause: e, data: { path: host } });
+      throw new ContainerError(
+        'READ_FAILED',
+        `reading directory ${host} failed: ${describeError(e)}`,
+        { cause: e, data: { path: host } },
+      );
     }
     for (const name of names) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
@@ -362,7 +485,10 @@ export async function directoryEntries(
       if (st.isSymbolicLink()) {
         if (options.filter && !options.filter(childRel, 'symlink')) continue;
         const readlink = io.fs.promises.readlink;
-        if (!readlink) throw new ContainerError('READ_FAILED', `${childHost}: the fs cannot read symlinks`, { data: { path: childHost } });
+        if (!readlink)
+          throw new ContainerError('READ_FAILED', `${childHost}: the fs cannot read symlinks`, {
+            data: { path: childHost },
+          });
         const target = String(await readlink.call(io.fs.promises, childHost));
         out.push({ path: inImage, type: 'symlink', linkname: target });
       } else if (st.isDirectory()) {
@@ -374,14 +500,20 @@ export async function directoryEntries(
         const mode = (st as { mode?: number }).mode ?? 0o644;
         out.push({ path: inImage, source: childHost, mode: mode & 0o111 ? 0o755 : 0o644 });
       } else {
-        throw new ContainerError('INVALID_OPTION', `${childHost}: expected a regular file, directory or symlink, found a FIFO, socket or device`, {
-          data: { path: childHost },
-        });
+        throw new ContainerError(
+          'INVALID_OPTION',
+          `${childHost}: expected a regular file, directory or symlink, found a FIFO, socket or device`,
+          {
+            data: { path: childHost },
+          },
+        );
       }
     }
   };
   if (!(await io.isDirectory(hostDir))) {
-    throw new ContainerError('READ_FAILED', `${hostDir} is not a directory`, { data: { path: hostDir } });
+    throw new ContainerError('READ_FAILED', `${hostDir} is not a directory`, {
+      data: { path: hostDir },
+    });
   }
   await walk('');
   return out;
@@ -401,9 +533,16 @@ export async function directoryEntries(
  * const layer = await layerFromDirectory('./public', '/app/public', { createdBy: 'static files' });
  * ```
  */
-export async function layerFromDirectory(hostDir: string, imageDir: string, options: DirectoryLayerOptions = {}): Promise<Layer> {
+export async function layerFromDirectory(
+  hostDir: string,
+  imageDir: string,
+  options: DirectoryLayerOptions = {},
+): Promise<Layer> {
   const { filter, ...rest } = options;
-  const entries = await directoryEntries(hostDir, imageDir, { ...(rest.fs ? { fs: rest.fs } : {}), ...(filter ? { filter } : {}) });
+  const entries = await directoryEntries(hostDir, imageDir, {
+    ...(rest.fs ? { fs: rest.fs } : {}),
+    ...(filter ? { filter } : {}),
+  });
   return createLayer(entries, rest);
 }
 

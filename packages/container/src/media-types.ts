@@ -29,7 +29,10 @@ export const IMAGE_MANIFEST_TYPES: readonly string[] = [
 ];
 
 /** Media types of a multi-platform index. */
-export const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
+export const INDEX_TYPES: readonly string[] = [
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifestList,
+];
 
 /** The `Accept` header of a manifest GET/HEAD: every manifest and index type, OCI first. */
 export const MANIFEST_ACCEPT = [

@@ -40,7 +40,11 @@ function readPackageJson(dir: string): PackageJson {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
   } catch (e) {
-    throw new ContainerError('DEPENDENCY_NOT_FOUND', `${file} cannot be read: ${describeError(e)}`, { cause: e, data: { path: file } });
+    throw new ContainerError(
+      'DEPENDENCY_NOT_FOUND',
+      `${file} cannot be read: ${describeError(e)}`,
+      { cause: e, data: { path: file } },
+    );
   }
 }
 
@@ -68,14 +72,21 @@ export function findPackageDir(name: string, fromDir: string): string | undefine
  * A missing required dependency is an error.
  * @internal
  */
-export function productionClosure(rootDir: string): { root: InstalledPackage; packages: Map<string, InstalledPackage> } {
+export function productionClosure(rootDir: string): {
+  root: InstalledPackage;
+  packages: Map<string, InstalledPackage>;
+} {
   const packages = new Map<string, InstalledPackage>();
   const visit = (dir: string): InstalledPackage => {
     const known = packages.get(dir);
     if (known !== undefined) return known;
     const pj = readPackageJson(dir);
     if (typeof pj.name !== 'string' || typeof pj.version !== 'string') {
-      throw new ContainerError('DEPENDENCY_NOT_FOUND', `${join(dir, 'package.json')}: no "name" and "version"`, { data: { path: dir } });
+      throw new ContainerError(
+        'DEPENDENCY_NOT_FOUND',
+        `${join(dir, 'package.json')}: no "name" and "version"`,
+        { data: { path: dir } },
+      );
     }
     const pkg: InstalledPackage = {
       name: pj.name,
@@ -87,14 +98,21 @@ export function productionClosure(rootDir: string): { root: InstalledPackage; pa
     if (typeof pj.license === 'string') pkg.license = pj.license;
     packages.set(dir, pkg);
     const required = Object.keys(pj.dependencies ?? {});
-    const optional = [...Object.keys(pj.optionalDependencies ?? {}), ...Object.keys(pj.peerDependencies ?? {})];
+    const optional = [
+      ...Object.keys(pj.optionalDependencies ?? {}),
+      ...Object.keys(pj.peerDependencies ?? {}),
+    ];
     for (const name of [...new Set([...required, ...optional])].sort()) {
       const depDir = findPackageDir(name, dir);
       if (depDir === undefined) {
         if (required.includes(name) && !(name in (pj.optionalDependencies ?? {}))) {
-          throw new ContainerError('DEPENDENCY_NOT_FOUND', `${pkg.name}@${pkg.version} depends on ${name}, which is not installed (looked in node_modules from ${dir} up); run your package manager's install first`, {
-            data: { path: dir, package: name },
-          });
+          throw new ContainerError(
+            'DEPENDENCY_NOT_FOUND',
+            `${pkg.name}@${pkg.version} depends on ${name}, which is not installed (looked in node_modules from ${dir} up); run your package manager's install first`,
+            {
+              data: { path: dir, package: name },
+            },
+          );
         }
         continue;
       }
@@ -116,7 +134,10 @@ export function productionClosure(rootDir: string): { root: InstalledPackage; pa
  * @returns slot path (`node_modules/a/node_modules/b`) -> package real path
  * @internal
  */
-export function hoistedLayout(root: InstalledPackage, packages: Map<string, InstalledPackage>): Map<string, string> {
+export function hoistedLayout(
+  root: InstalledPackage,
+  packages: Map<string, InstalledPackage>,
+): Map<string, string> {
   const slots = new Map<string, string>();
   const rootSlot = `node_modules/${root.name}`;
   slots.set(rootSlot, root.dir);
@@ -145,24 +166,46 @@ export function hoistedLayout(root: InstalledPackage, packages: Map<string, Inst
   return new Map([...slots.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const ALWAYS_EXCLUDED = new Set(['node_modules', '.git', '.turbo', '.vitest-report.json', '.DS_Store', 'npm-debug.log']);
+const ALWAYS_EXCLUDED = new Set([
+  'node_modules',
+  '.git',
+  '.turbo',
+  '.vitest-report.json',
+  '.DS_Store',
+  'npm-debug.log',
+]);
 
 /** What `npm pack` would publish of a workspace package: `files` (plain paths) plus package.json, README, LICENSE. */
-function workspaceFilter(dir: string): (rel: string, type: 'file' | 'directory' | 'symlink') => boolean {
+function workspaceFilter(
+  dir: string,
+): (rel: string, type: 'file' | 'directory' | 'symlink') => boolean {
   const pj = readPackageJson(dir);
-  const files = Array.isArray(pj.files) && pj.files.every((f) => typeof f === 'string' && !/[*?[\]{}!]/.test(f)) ? (pj.files as string[]).map((f) => f.replace(/^\.\//, '').replace(/\/+$/, '')) : undefined;
+  const files =
+    Array.isArray(pj.files) && pj.files.every((f) => typeof f === 'string' && !/[*?[\]{}!]/.test(f))
+      ? (pj.files as string[]).map((f) => f.replace(/^\.\//, '').replace(/\/+$/, ''))
+      : undefined;
   return (rel, type) => {
     const top = rel.split('/')[0] ?? rel;
     if (ALWAYS_EXCLUDED.has(top) || rel.endsWith('.tsbuildinfo')) return false;
     if (files === undefined) return true;
-    if (!rel.includes('/') && /^(package\.json|readme|license|licence|changelog)/i.test(rel)) return true;
-    return files.some((f) => rel === f || rel.startsWith(`${f}/`) || (type === 'directory' && f.startsWith(`${rel}/`)));
+    if (!rel.includes('/') && /^(package\.json|readme|license|licence|changelog)/i.test(rel))
+      return true;
+    return files.some(
+      (f) =>
+        rel === f || rel.startsWith(`${f}/`) || (type === 'directory' && f.startsWith(`${rel}/`)),
+    );
   };
 }
 
 /** Layer entries copying one package to `/app/<slot>`. @internal */
-export async function packageEntries(pkg: InstalledPackage, slot: string, appDir: string): Promise<LayerEntry[]> {
-  const filter = pkg.workspace ? workspaceFilter(pkg.dir) : (rel: string) => (rel.split('/')[0] ?? rel) !== 'node_modules';
+export async function packageEntries(
+  pkg: InstalledPackage,
+  slot: string,
+  appDir: string,
+): Promise<LayerEntry[]> {
+  const filter = pkg.workspace
+    ? workspaceFilter(pkg.dir)
+    : (rel: string) => (rel.split('/')[0] ?? rel) !== 'node_modules';
   return directoryEntries(pkg.dir, `${appDir}/${slot}`, { filter });
 }
 
@@ -217,10 +260,19 @@ function parseLockfile(path: string, kind: 'pnpm' | 'npm'): Lockfile {
     const text = readFileSync(path, 'utf8');
     doc = (kind === 'pnpm' ? parseYaml(text) : JSON.parse(text)) as Record<string, unknown>;
   } catch (e) {
-    throw new ContainerError('READ_FAILED', `${path}: cannot parse the lockfile: ${describeError(e)}`, { cause: e, data: { path } });
+    throw new ContainerError(
+      'READ_FAILED',
+      `${path}: cannot parse the lockfile: ${describeError(e)}`,
+      { cause: e, data: { path } },
+    );
   }
   if (kind === 'pnpm') {
-    for (const [key, value] of Object.entries((doc.packages ?? {}) as Record<string, { resolution?: { integrity?: string }; name?: string; version?: string }>)) {
+    for (const [key, value] of Object.entries(
+      (doc.packages ?? {}) as Record<
+        string,
+        { resolution?: { integrity?: string }; name?: string; version?: string }
+      >,
+    )) {
       const sri = value?.resolution?.integrity;
       if (typeof sri !== 'string') continue;
       // v9: "name@1.2.3", v6: "/name@1.2.3(peer@1)", v5: "/name/1.2.3_peer@1".
@@ -229,18 +281,36 @@ function parseLockfile(path: string, kind: 'pnpm' | 'npm'): Lockfile {
         const i = k.lastIndexOf('/');
         k = `${k.slice(0, i)}@${k.slice(i + 1).replace(/_.*$/, '')}`;
       }
-      integrity.set(value.name !== undefined && value.version !== undefined ? `${value.name}@${value.version}` : k, sri);
+      integrity.set(
+        value.name !== undefined && value.version !== undefined
+          ? `${value.name}@${value.version}`
+          : k,
+        sri,
+      );
     }
   } else {
-    const packages = (doc.packages ?? {}) as Record<string, { version?: string; integrity?: string; name?: string }>;
+    const packages = (doc.packages ?? {}) as Record<
+      string,
+      { version?: string; integrity?: string; name?: string }
+    >;
     for (const [key, value] of Object.entries(packages)) {
-      if (key === '' || typeof value?.integrity !== 'string' || typeof value.version !== 'string') continue;
-      const name = value.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      if (key === '' || typeof value?.integrity !== 'string' || typeof value.version !== 'string')
+        continue;
+      const name =
+        value.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
       integrity.set(`${name}@${value.version}`, value.integrity);
     }
-    const walk = (deps: Record<string, { version?: string; integrity?: string; dependencies?: Record<string, unknown> }> | undefined): void => {
+    const walk = (
+      deps:
+        | Record<
+            string,
+            { version?: string; integrity?: string; dependencies?: Record<string, unknown> }
+          >
+        | undefined,
+    ): void => {
       for (const [name, value] of Object.entries(deps ?? {})) {
-        if (typeof value?.integrity === 'string' && typeof value.version === 'string') integrity.set(`${name}@${value.version}`, value.integrity);
+        if (typeof value?.integrity === 'string' && typeof value.version === 'string')
+          integrity.set(`${name}@${value.version}`, value.integrity);
         walk(value?.dependencies as typeof deps);
       }
     };

@@ -47,7 +47,11 @@ export function allBlobs(image: Image): Blob[] {
 }
 
 function bytesBlob(data: Uint8Array, digest: string, mediaType: string): Blob {
-  return { descriptor: { mediaType, digest, size: data.byteLength }, data, read: () => Promise.resolve(data) };
+  return {
+    descriptor: { mediaType, digest, size: data.byteLength },
+    data,
+    read: () => Promise.resolve(data),
+  };
 }
 
 /**
@@ -69,11 +73,19 @@ function bytesBlob(data: Uint8Array, digest: string, mediaType: string): Blob {
  * // skopeo copy oci:./out/oci:v1 docker://registry.example.com/cnn:v1
  * ```
  */
-export async function writeOciLayout(image: Image, dir: string, options: WriteOciLayoutOptions = {}): Promise<OciLayoutResult> {
+export async function writeOciLayout(
+  image: Image,
+  dir: string,
+  options: WriteOciLayoutOptions = {},
+): Promise<OciLayoutResult> {
   checkOptionKeys(options, ['tag', 'fs'], 'writeOciLayout options');
   const tag = options.tag ?? 'latest';
   if (typeof tag !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) {
-    throw new ContainerError('INVALID_OPTION', `tag: expected [A-Za-z0-9_][A-Za-z0-9._-]{0,127}, got ${JSON.stringify(tag)}`, { data: { path: 'tag', actual: tag } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `tag: expected [A-Za-z0-9_][A-Za-z0-9._-]{0,127}, got ${JSON.stringify(tag)}`,
+      { data: { path: 'tag', actual: tag } },
+    );
   }
   const io = createFsAdapter(options.fs);
   let blobsWritten = 0;
@@ -83,12 +95,17 @@ export async function writeOciLayout(image: Image, dir: string, options: WriteOc
       return await f();
     } catch (e) {
       if (e instanceof ContainerError) throw e;
-      throw new ContainerError('WRITE_FAILED', `${what} ${path} failed: ${describeError(e)}`, { cause: e, data: { path } });
+      throw new ContainerError('WRITE_FAILED', `${what} ${path} failed: ${describeError(e)}`, {
+        cause: e,
+        data: { path },
+      });
     }
   };
   const blobDir = joinPath(dir, 'blobs/sha256');
   await wrap('creating', blobDir, () => io.mkdirp(blobDir));
-  await wrap('writing', joinPath(dir, 'oci-layout'), () => io.writeAtomic(joinPath(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}'));
+  await wrap('writing', joinPath(dir, 'oci-layout'), () =>
+    io.writeAtomic(joinPath(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}'),
+  );
   for (const blob of allBlobs(image)) {
     const file = joinPath(blobDir, digestHex(blob.descriptor.digest));
     const st = await io.lstat(file);
@@ -107,12 +124,18 @@ export async function writeOciLayout(image: Image, dir: string, options: WriteOc
       index = JSON.parse(new TextDecoder().decode(existing)) as ImageIndex;
       if (!Array.isArray(index.manifests)) throw new Error('no "manifests" array');
     } catch (e) {
-      throw new ContainerError('INVALID_IMAGE', `${indexFile}: not an OCI index: ${describeError(e)}`, { cause: e, data: { path: indexFile } });
+      throw new ContainerError(
+        'INVALID_IMAGE',
+        `${indexFile}: not an OCI index: ${describeError(e)}`,
+        { cause: e, data: { path: indexFile } },
+      );
     }
   }
   const ref = 'org.opencontainers.image.ref.name';
   const referrerDigests = new Set(image.referrers.map((r) => r.digest));
-  const manifests: Descriptor[] = index.manifests.filter((d) => d.annotations?.[ref] !== tag && !referrerDigests.has(d.digest));
+  const manifests: Descriptor[] = index.manifests.filter(
+    (d) => d.annotations?.[ref] !== tag && !referrerDigests.has(d.digest),
+  );
   manifests.push({
     mediaType: image.manifest.mediaType,
     digest: image.digest,
@@ -121,11 +144,17 @@ export async function writeOciLayout(image: Image, dir: string, options: WriteOc
     annotations: { [ref]: tag },
   });
   for (const r of image.referrers) {
-    const d: Descriptor = { mediaType: r.manifest.mediaType, digest: r.digest, size: r.manifestBytes.byteLength };
+    const d: Descriptor = {
+      mediaType: r.manifest.mediaType,
+      digest: r.digest,
+      size: r.manifestBytes.byteLength,
+    };
     if (r.manifest.artifactType !== undefined) d.artifactType = r.manifest.artifactType;
     manifests.push(d);
   }
   const out: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests };
-  await wrap('writing', indexFile, () => io.writeAtomic(indexFile, jsonBytes(out), { fsync: true }));
+  await wrap('writing', indexFile, () =>
+    io.writeAtomic(indexFile, jsonBytes(out), { fsync: true }),
+  );
   return { dir, digest: image.digest, blobsWritten, bytesWritten };
 }

@@ -48,7 +48,11 @@ export interface PushResult {
   referrers: string[];
 }
 
-async function pool<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
+async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  f: (t: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   let failed: unknown;
@@ -62,12 +66,19 @@ async function pool<T, R>(items: readonly T[], limit: number, f: (t: T) => Promi
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker()));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker()),
+  );
   if (failed !== undefined) throw failed;
   return out;
 }
 
-async function pushBlob(client: RegistryClient, registry: string, repository: string, blob: Blob): Promise<PushedBlob> {
+async function pushBlob(
+  client: RegistryClient,
+  registry: string,
+  repository: string,
+  blob: Blob,
+): Promise<PushedBlob> {
   const { digest, size, mediaType } = blob.descriptor;
   // A pulled base layer on the same registry is mounted from its repository, never downloaded.
   const mountFrom = blob.origin?.registry === registry ? blob.origin.repository : undefined;
@@ -86,12 +97,28 @@ const REFERRERS_TAG = (digest: string): string => `sha256-${digestHex(digest)}`;
  * index it themselves (they answer `OCI-Subject`); for the others the referrers tag
  * `sha256-<image digest hex>` is updated to an index listing it (distribution-spec 1.1 fallback).
  */
-async function pushArtifact(client: RegistryClient, registry: string, repository: string, subject: string, artifact: Artifact, concurrency: number): Promise<{ bytes: number }> {
+async function pushArtifact(
+  client: RegistryClient,
+  registry: string,
+  repository: string,
+  subject: string,
+  artifact: Artifact,
+  concurrency: number,
+): Promise<{ bytes: number }> {
   let bytes = 0;
-  const pushed = await pool(artifact.blobs, concurrency, (b) => pushBlob(client, registry, repository, b));
-  for (const [i, p] of pushed.entries()) if (p.status === 'uploaded') bytes += artifact.blobs[i]?.descriptor.size ?? 0;
+  const pushed = await pool(artifact.blobs, concurrency, (b) =>
+    pushBlob(client, registry, repository, b),
+  );
+  for (const [i, p] of pushed.entries())
+    if (p.status === 'uploaded') bytes += artifact.blobs[i]?.descriptor.size ?? 0;
   const existed = (await client.headManifest(registry, repository, artifact.digest)) !== undefined;
-  const put = await client.putManifest(registry, repository, artifact.digest, artifact.manifestBytes, artifact.manifest.mediaType);
+  const put = await client.putManifest(
+    registry,
+    repository,
+    artifact.digest,
+    artifact.manifestBytes,
+    artifact.manifest.mediaType,
+  );
   if (!existed) bytes += artifact.manifestBytes.byteLength;
   if (put.subjectAccepted) return { bytes };
   const tag = REFERRERS_TAG(subject);
@@ -99,12 +126,17 @@ async function pushArtifact(client: RegistryClient, registry: string, repository
   try {
     const current = await client.getManifest(registry, repository, tag);
     const parsed = JSON.parse(new TextDecoder().decode(current.bytes)) as ImageIndex;
-    if (Array.isArray(parsed.manifests)) index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: parsed.manifests };
+    if (Array.isArray(parsed.manifests))
+      index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: parsed.manifests };
   } catch (e) {
     if (!(e instanceof ContainerError && e.code === 'MANIFEST_NOT_FOUND')) throw e;
   }
   if (index.manifests.some((d) => d.digest === artifact.digest)) return { bytes };
-  const d: Descriptor = { mediaType: artifact.manifest.mediaType, digest: artifact.digest, size: artifact.manifestBytes.byteLength };
+  const d: Descriptor = {
+    mediaType: artifact.manifest.mediaType,
+    digest: artifact.digest,
+    size: artifact.manifestBytes.byteLength,
+  };
   if (artifact.manifest.artifactType !== undefined) d.artifactType = artifact.manifest.artifactType;
   if (artifact.manifest.annotations !== undefined) d.annotations = artifact.manifest.annotations;
   index.manifests.push(d);
@@ -133,20 +165,48 @@ async function pushArtifact(client: RegistryClient, registry: string, repository
  * console.log(pushed.reference, pushed.bytesUploaded);
  * ```
  */
-export async function pushImage(image: Image, reference: string, options: PushImageOptions = {}): Promise<PushResult> {
+export async function pushImage(
+  image: Image,
+  reference: string,
+  options: PushImageOptions = {},
+): Promise<PushResult> {
   checkOptionKeys(options, ['client', 'tags', 'concurrency', 'referrers'], 'pushImage options');
   const ref = parseReference(reference);
   if (ref.digest !== undefined && ref.digest !== image.digest) {
-    throw new ContainerError('INVALID_REFERENCE', `${reference}: the digest does not match the image's (${image.digest})`, { data: { reference, expected: image.digest } });
+    throw new ContainerError(
+      'INVALID_REFERENCE',
+      `${reference}: the digest does not match the image's (${image.digest})`,
+      { data: { reference, expected: image.digest } },
+    );
   }
-  const explicitTag = /:[^/@]+(@|$)/.test(reference.slice(reference.lastIndexOf('/') + 1)) ? ref.tag : undefined;
-  const tags = [...new Set([...(explicitTag !== undefined ? [explicitTag] : ref.digest === undefined ? [ref.tag ?? 'latest'] : []), ...(options.tags ?? [])])];
+  const explicitTag = /:[^/@]+(@|$)/.test(reference.slice(reference.lastIndexOf('/') + 1))
+    ? ref.tag
+    : undefined;
+  const tags = [
+    ...new Set([
+      ...(explicitTag !== undefined
+        ? [explicitTag]
+        : ref.digest === undefined
+          ? [ref.tag ?? 'latest']
+          : []),
+      ...(options.tags ?? []),
+    ]),
+  ];
   for (const t of tags) {
-    if (!/^[\w][\w.-]{0,127}$/.test(t)) throw new ContainerError('INVALID_REFERENCE', `tag ${JSON.stringify(t)} is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`, { data: { reference: t } });
+    if (!/^[\w][\w.-]{0,127}$/.test(t))
+      throw new ContainerError(
+        'INVALID_REFERENCE',
+        `tag ${JSON.stringify(t)} is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`,
+        { data: { reference: t } },
+      );
   }
   const concurrency = options.concurrency ?? 3;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-    throw new ContainerError('INVALID_OPTION', `concurrency: expected an integer 1..32, got ${JSON.stringify(concurrency)}`, { data: { path: 'concurrency' } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `concurrency: expected an integer 1..32, got ${JSON.stringify(concurrency)}`,
+      { data: { path: 'concurrency' } },
+    );
   }
   const client = options.client ?? createRegistryClient();
   const { registry, repository } = ref;
@@ -155,17 +215,45 @@ export async function pushImage(image: Image, reference: string, options: PushIm
   let bytesUploaded = pushed.filter((p) => p.status === 'uploaded').reduce((a, p) => a + p.size, 0);
   const existed = (await client.headManifest(registry, repository, image.digest)) !== undefined;
   if (!existed) bytesUploaded += image.manifestBytes.byteLength;
-  if (tags.length === 0) await client.putManifest(registry, repository, image.digest, image.manifestBytes, image.manifest.mediaType);
-  for (const t of tags) await client.putManifest(registry, repository, t, image.manifestBytes, image.manifest.mediaType);
+  if (tags.length === 0)
+    await client.putManifest(
+      registry,
+      repository,
+      image.digest,
+      image.manifestBytes,
+      image.manifest.mediaType,
+    );
+  for (const t of tags)
+    await client.putManifest(
+      registry,
+      repository,
+      t,
+      image.manifestBytes,
+      image.manifest.mediaType,
+    );
   const referrers: string[] = [];
   if (options.referrers !== false) {
     for (const artifact of image.referrers) {
-      const r = await pushArtifact(client, registry, repository, image.digest, artifact, concurrency);
+      const r = await pushArtifact(
+        client,
+        registry,
+        repository,
+        image.digest,
+        artifact,
+        concurrency,
+      );
       bytesUploaded += r.bytes;
       referrers.push(artifact.digest);
     }
   }
-  return { reference: formatReference({ registry, repository, digest: image.digest }), digest: image.digest, tags, blobs: pushed, bytesUploaded, referrers };
+  return {
+    reference: formatReference({ registry, repository, digest: image.digest }),
+    digest: image.digest,
+    tags,
+    blobs: pushed,
+    bytesUploaded,
+    referrers,
+  };
 }
 
 /**
@@ -183,9 +271,18 @@ export async function pushImage(image: Image, reference: string, options: PushIm
  * image.referrers.push(createReferrer(image, sbomBytes, 'application/spdx+json'));
  * ```
  */
-export function createReferrer(image: Image, data: Uint8Array, mediaType: string, annotations: Record<string, string> = {}): Artifact {
+export function createReferrer(
+  image: Image,
+  data: Uint8Array,
+  mediaType: string,
+  annotations: Record<string, string> = {},
+): Artifact {
   const empty = new TextEncoder().encode('{}');
-  const emptyDesc: Descriptor = { mediaType: MEDIA_TYPES.ociEmpty, digest: sha256Digest(empty), size: 2 };
+  const emptyDesc: Descriptor = {
+    mediaType: MEDIA_TYPES.ociEmpty,
+    digest: sha256Digest(empty),
+    size: 2,
+  };
   const docDesc: Descriptor = { mediaType, digest: sha256Digest(data), size: data.byteLength };
   const manifest = {
     schemaVersion: 2 as const,
@@ -193,7 +290,11 @@ export function createReferrer(image: Image, data: Uint8Array, mediaType: string
     artifactType: mediaType,
     config: emptyDesc,
     layers: [docDesc],
-    subject: { mediaType: image.manifest.mediaType, digest: image.digest, size: image.manifestBytes.byteLength },
+    subject: {
+      mediaType: image.manifest.mediaType,
+      digest: image.digest,
+      size: image.manifestBytes.byteLength,
+    },
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
   const manifestBytes = jsonBytes(manifest);

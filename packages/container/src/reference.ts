@@ -49,7 +49,8 @@ export function parseReference(ref: string): ImageReference {
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!isDigest(digest)) throw bad(ref, `digest ${JSON.stringify(digest)} is not sha256:<64 hex>`);
+    if (!isDigest(digest))
+      throw bad(ref, `digest ${JSON.stringify(digest)} is not sha256:<64 hex>`);
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf('/');
@@ -57,7 +58,8 @@ export function parseReference(ref: string): ImageReference {
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw bad(ref, `tag ${JSON.stringify(tag)} is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+    if (!TAG.test(tag))
+      throw bad(ref, `tag ${JSON.stringify(tag)} is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
   }
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
@@ -65,13 +67,19 @@ export function parseReference(ref: string): ImageReference {
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
     registry = first;
     parts.shift();
-    if (!/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(registry)) {
+    if (
+      !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(registry) &&
+      !/^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(registry)
+    ) {
       throw bad(ref, `registry ${JSON.stringify(registry)} is not host[:port]`);
     }
   }
   if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = DOCKER_HUB;
   if (parts.length === 0 || parts.some((p) => !COMPONENT.test(p))) {
-    throw bad(ref, `repository ${JSON.stringify(parts.join('/'))} must be lowercase path components of [a-z0-9] separated by . _ __ or -`);
+    throw bad(
+      ref,
+      `repository ${JSON.stringify(parts.join('/'))} must be lowercase path components of [a-z0-9] separated by . _ __ or -`,
+    );
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const out: ImageReference = { registry, repository: parts.join('/') };

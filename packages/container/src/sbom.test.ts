@@ -16,14 +16,21 @@ describe('spdxSbom', () => {
     expect(yaml?.checksums).toEqual([{ algorithm: 'SHA512', checksumValue: 'deadbeef' }]);
     expect(yaml?.comment).toMatch(/integrity sha512-3q2\+7w==/);
     expect(yaml?.licenseDeclared).toBe('ISC');
-    expect(doc.packages.find((p) => p.name === '@fastify/x')?.externalRefs[0]?.referenceLocator).toBe('pkg:npm/%40fastify/x@1.0.0');
+    expect(
+      doc.packages.find((p) => p.name === '@fastify/x')?.externalRefs[0]?.referenceLocator,
+    ).toBe('pkg:npm/%40fastify/x@1.0.0');
     expect(doc.relationships.filter((r) => r.relationshipType === 'DEPENDS_ON')).toHaveLength(2);
-    expect(doc.relationships[0]).toMatchObject({ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES' });
+    expect(doc.relationships[0]).toMatchObject({
+      spdxElementId: 'SPDXRef-DOCUMENT',
+      relationshipType: 'DESCRIBES',
+    });
   });
 
   it('is deterministic: the same packages in another order give the same document', () => {
     const [a, b, c] = pkgs;
     expect(JSON.stringify(spdxSbom('x', [a!, c!, b!]))).toBe(JSON.stringify(spdxSbom('x', pkgs)));
-    expect(spdxSbom('x', pkgs).documentNamespace).not.toBe(spdxSbom('x', pkgs.slice(0, 2)).documentNamespace);
+    expect(spdxSbom('x', pkgs).documentNamespace).not.toBe(
+      spdxSbom('x', pkgs.slice(0, 2)).documentNamespace,
+    );
   });
 });

@@ -44,7 +44,12 @@ export interface SpdxPackage {
   comment?: string;
 }
 
-const SRI_ALGORITHMS: Record<string, string> = { sha512: 'SHA512', sha384: 'SHA384', sha256: 'SHA256', sha1: 'SHA1' };
+const SRI_ALGORITHMS: Record<string, string> = {
+  sha512: 'SHA512',
+  sha384: 'SHA384',
+  sha256: 'SHA256',
+  sha1: 'SHA1',
+};
 
 /** `pkg:npm/%40scope/name@1.0.0` (package-url spec). */
 function purl(name: string, version: string): string {
@@ -77,9 +82,21 @@ function licenseExpr(license: string | undefined): string {
  * console.log(doc.packages[0]?.checksums);
  * ```
  */
-export function spdxSbom(name: string, packages: readonly SbomPackage[], epochSeconds = 0): SpdxDocument {
+export function spdxSbom(
+  name: string,
+  packages: readonly SbomPackage[],
+  epochSeconds = 0,
+): SpdxDocument {
   const [first, ...rest] = packages;
-  const sorted = first === undefined ? [] : [first, ...[...rest].sort((a, b) => (a.name === b.name ? (a.version < b.version ? -1 : 1) : a.name < b.name ? -1 : 1))];
+  const sorted =
+    first === undefined
+      ? []
+      : [
+          first,
+          ...[...rest].sort((a, b) =>
+            a.name === b.name ? (a.version < b.version ? -1 : 1) : a.name < b.name ? -1 : 1,
+          ),
+        ];
   const ids = new Map<string, string>();
   const spdxPackages: SpdxPackage[] = sorted.map((p, i) => {
     const id = spdxId(i, p.name, p.version);
@@ -94,23 +111,51 @@ export function spdxSbom(name: string, packages: readonly SbomPackage[], epochSe
       licenseConcluded: 'NOASSERTION',
       licenseDeclared: licenseExpr(p.license),
       copyrightText: 'NOASSERTION',
-      externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: purl(p.name, p.version) }],
+      externalRefs: [
+        {
+          referenceCategory: 'PACKAGE-MANAGER',
+          referenceType: 'purl',
+          referenceLocator: purl(p.name, p.version),
+        },
+      ],
     };
-    const sri = p.integrity === undefined ? undefined : /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/=]+)/.exec(p.integrity);
+    const sri =
+      p.integrity === undefined
+        ? undefined
+        : /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/=]+)/.exec(p.integrity);
     if (sri?.[1] !== undefined && sri[2] !== undefined) {
-      out.checksums = [{ algorithm: SRI_ALGORITHMS[sri[1]] as string, checksumValue: Buffer.from(sri[2], 'base64').toString('hex') }];
+      out.checksums = [
+        {
+          algorithm: SRI_ALGORITHMS[sri[1]] as string,
+          checksumValue: Buffer.from(sri[2], 'base64').toString('hex'),
+        },
+      ];
     }
-    const notes = [p.integrity === undefined ? 'no lockfile integrity (workspace or local package)' : `integrity ${p.integrity}`];
+    const notes = [
+      p.integrity === undefined
+        ? 'no lockfile integrity (workspace or local package)'
+        : `integrity ${p.integrity}`,
+    ];
     if (p.path !== undefined) notes.push(`installed at ${p.path}`);
     out.comment = notes.join('; ');
     return out;
   });
   const relationships: SpdxDocument['relationships'] = [];
-  if (spdxPackages[0] !== undefined) relationships.push({ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: spdxPackages[0].SPDXID });
+  if (spdxPackages[0] !== undefined)
+    relationships.push({
+      spdxElementId: 'SPDXRef-DOCUMENT',
+      relationshipType: 'DESCRIBES',
+      relatedSpdxElement: spdxPackages[0].SPDXID,
+    });
   sorted.forEach((p, i) => {
     for (const dep of [...(p.dependsOn ?? [])].sort()) {
       const target = ids.get(dep);
-      if (target !== undefined) relationships.push({ spdxElementId: spdxPackages[i]?.SPDXID as string, relationshipType: 'DEPENDS_ON', relatedSpdxElement: target });
+      if (target !== undefined)
+        relationships.push({
+          spdxElementId: spdxPackages[i]?.SPDXID as string,
+          relationshipType: 'DEPENDS_ON',
+          relatedSpdxElement: target,
+        });
     }
   });
   const body = { packages: spdxPackages, relationships };

@@ -86,7 +86,11 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     version: 0.1,
     log: { level: 'error', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: storageDir }, delete: { enabled: true } },
-    http: { addr: `127.0.0.1:${port}`, secret: 'mlship-test-registry', relativeurls: options.relativeUrls ?? false },
+    http: {
+      addr: `127.0.0.1:${port}`,
+      secret: 'mlship-test-registry',
+      relativeurls: options.relativeUrls ?? false,
+    },
   };
   if (options.auth !== undefined) config.auth = options.auth;
   const configFile = join(work, 'config.yml');
@@ -110,13 +114,20 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   for (;;) {
-    const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
+    const failed = await Promise.race([
+      spawnError,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)),
+    ]);
     if (failed !== undefined || child.exitCode !== null) {
       await stop();
-      throw new ContainerError('COMMAND_FAILED', `${command} serve failed to start: ${failed?.message ?? stderr.trim()}${failed ? ' (install Debian\'s docker-registry package)' : ''}`, {
-        ...(failed ? { cause: failed } : {}),
-        data: { command },
-      });
+      throw new ContainerError(
+        'COMMAND_FAILED',
+        `${command} serve failed to start: ${failed?.message ?? stderr.trim()}${failed ? " (install Debian's docker-registry package)" : ''}`,
+        {
+          ...(failed ? { cause: failed } : {}),
+          data: { command },
+        },
+      );
     }
     try {
       const res = await fetch(`http://127.0.0.1:${port}/v2/`);
@@ -127,7 +138,11 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new ContainerError('COMMAND_FAILED', `${command} serve did not answer on 127.0.0.1:${port} in time: ${stderr.trim()}`, { data: { command } });
+      throw new ContainerError(
+        'COMMAND_FAILED',
+        `${command} serve did not answer on 127.0.0.1:${port} in time: ${stderr.trim()}`,
+        { data: { command } },
+      );
     }
   }
   return { host: `127.0.0.1:${port}`, port, pid: child.pid as number, storageDir, stop };

@@ -11,14 +11,42 @@ export function htpasswdLine(user: string, password: string): string {
 }
 
 /** A self-signed RSA certificate and key, made with openssl, for the token service. */
-export function makeSigningCert(dir: string): { certFile: string; keyFile: string; certDer: string; keyPem: string } {
+export function makeSigningCert(dir: string): {
+  certFile: string;
+  keyFile: string;
+  certDer: string;
+  keyPem: string;
+} {
   const certFile = join(dir, 'token.crt');
   const keyFile = join(dir, 'token.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=mlship-test-token'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=mlship-test-token',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   const cert = new X509Certificate(readFileSync(certFile));
-  return { certFile, keyFile, certDer: cert.raw.toString('base64'), keyPem: readFileSync(keyFile, 'utf8') };
+  return {
+    certFile,
+    keyFile,
+    certDer: cert.raw.toString('base64'),
+    keyPem: readFileSync(keyFile, 'utf8'),
+  };
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
@@ -51,8 +79,14 @@ export async function startTokenServer(options: {
     if (auth?.startsWith('Basic ')) {
       const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
       if (u === undefined || options.users[u] !== p.join(':')) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
-        requests.push({ user: u, service: url.searchParams.get('service'), scopes: url.searchParams.getAll('scope') });
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"details":"bad credentials"}');
+        requests.push({
+          user: u,
+          service: url.searchParams.get('service'),
+          scopes: url.searchParams.getAll('scope'),
+        });
         return;
       }
       user = u;
@@ -67,15 +101,31 @@ export async function startTokenServer(options: {
         return {
           type: p[0],
           name: p.slice(1, -1).join(':'),
-          actions: user === undefined ? (options.allowAnonymousPull ? actions.filter((a) => a === 'pull') : []) : actions,
+          actions:
+            user === undefined
+              ? options.allowAnonymousPull
+                ? actions.filter((a) => a === 'pull')
+                : []
+              : actions,
         };
       });
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', x5c: [options.certDer] };
-    const claims = { iss: options.issuer, sub: user ?? '', aud: options.service, exp: now + 300, nbf: now - 10, iat: now, jti: `${now}-${requests.length}`, access };
+    const claims = {
+      iss: options.issuer,
+      sub: user ?? '',
+      aud: options.service,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: `${now}-${requests.length}`,
+      access,
+    };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const sig = sign('RSA-SHA256', Buffer.from(input), options.keyPem);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${input}.${b64url(sig)}`, expires_in: 300 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token: `${input}.${b64url(sig)}`, expires_in: 300 }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;

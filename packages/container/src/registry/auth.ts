@@ -28,7 +28,8 @@ export function parseChallenge(header: string): Challenge | undefined {
   re.lastIndex = 0;
   let match: RegExpExecArray | null;
   while (re.lastIndex < rest.length && (match = re.exec(rest)) !== null) {
-    params[(match[1] ?? '').toLowerCase()] = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? '');
+    params[(match[1] ?? '').toLowerCase()] =
+      match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? '');
   }
   return { scheme, params };
 }

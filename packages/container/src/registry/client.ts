@@ -112,18 +112,31 @@ function encodeRepo(repository: string): string {
 }
 
 function checkRepository(repository: string): void {
-  if (typeof repository !== 'string' || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) {
-    throw new ContainerError('INVALID_REFERENCE', `invalid repository ${JSON.stringify(repository)}: expected lowercase path components, e.g. acme/cnn`, {
-      data: { repository },
-    });
+  if (
+    typeof repository !== 'string' ||
+    !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(
+      repository,
+    )
+  ) {
+    throw new ContainerError(
+      'INVALID_REFERENCE',
+      `invalid repository ${JSON.stringify(repository)}: expected lowercase path components, e.g. acme/cnn`,
+      {
+        data: { repository },
+      },
+    );
   }
 }
 
 function checkDigestArg(digest: string, what: string): void {
   if (!isDigest(digest)) {
-    throw new ContainerError('INVALID_OPTION', `${what}: expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`, {
-      data: { path: what, actual: digest },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${what}: expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`,
+      {
+        data: { path: what, actual: digest },
+      },
+    );
   }
 }
 
@@ -178,19 +191,31 @@ export class RegistryClient {
     checkOptionKeys(options, CLIENT_OPTION_KEYS, 'registry client options');
     const { chunkSize, retries, retryDelayMs } = options;
     if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1)) {
-      throw new ContainerError('INVALID_OPTION', `chunkSize: expected a positive integer number of bytes, got ${JSON.stringify(chunkSize)}`, {
-        data: { path: 'chunkSize', actual: chunkSize },
-      });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `chunkSize: expected a positive integer number of bytes, got ${JSON.stringify(chunkSize)}`,
+        {
+          data: { path: 'chunkSize', actual: chunkSize },
+        },
+      );
     }
     if (retries !== undefined && (!Number.isInteger(retries) || retries < 0 || retries > 20)) {
-      throw new ContainerError('INVALID_OPTION', `retries: expected an integer 0..20, got ${JSON.stringify(retries)}`, {
-        data: { path: 'retries', actual: retries },
-      });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `retries: expected an integer 0..20, got ${JSON.stringify(retries)}`,
+        {
+          data: { path: 'retries', actual: retries },
+        },
+      );
     }
     if (retryDelayMs !== undefined && (!Number.isFinite(retryDelayMs) || retryDelayMs < 0)) {
-      throw new ContainerError('INVALID_OPTION', `retryDelayMs: expected a non-negative number, got ${JSON.stringify(retryDelayMs)}`, {
-        data: { path: 'retryDelayMs', actual: retryDelayMs },
-      });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        `retryDelayMs: expected a non-negative number, got ${JSON.stringify(retryDelayMs)}`,
+        {
+          data: { path: 'retryDelayMs', actual: retryDelayMs },
+        },
+      );
     }
     this.options = options;
     this.doFetch = options.fetch ?? fetch;
@@ -200,7 +225,11 @@ export class RegistryClient {
   baseUrl(registry: string): string {
     const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
     const insecure = this.options.insecure;
-    const plain = insecure === true || (Array.isArray(insecure) ? insecure.includes(registry) : insecure !== false && isLoopback(registry));
+    const plain =
+      insecure === true ||
+      (Array.isArray(insecure)
+        ? insecure.includes(registry)
+        : insecure !== false && isLoopback(registry));
     return `${plain ? 'http' : 'https'}://${host}/v2/`;
   }
 
@@ -212,7 +241,11 @@ export class RegistryClient {
       if (per !== undefined) return per;
     }
     if (this.options.dockerConfig === false) return undefined;
-    return readDockerConfigCredentials(registry, this.options.dockerConfig, this.options.env ?? process.env);
+    return readDockerConfigCredentials(
+      registry,
+      this.options.dockerConfig,
+      this.options.env ?? process.env,
+    );
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -233,75 +266,126 @@ export class RegistryClient {
   }
 
   /** Answers a 401: remembers basic credentials or fetches a bearer token for the scopes. */
-  private async authenticate(registry: string, res: Response, scopes: string[], what: string): Promise<void> {
+  private async authenticate(
+    registry: string,
+    res: Response,
+    scopes: string[],
+    what: string,
+  ): Promise<void> {
     const header = res.headers.get('www-authenticate');
     const challenge = header === null ? undefined : parseChallenge(header);
     const creds = this.credentialsFor(registry);
     if (challenge === undefined) {
-      throw new ContainerError('AUTH_FAILED', `${what}: ${registry} answered 401 without a WWW-Authenticate challenge`, {
-        data: { registry, status: 401 },
-      });
+      throw new ContainerError(
+        'AUTH_FAILED',
+        `${what}: ${registry} answered 401 without a WWW-Authenticate challenge`,
+        {
+          data: { registry, status: 401 },
+        },
+      );
     }
     if (challenge.scheme === 'basic') {
       if (creds?.username === undefined || creds.password === undefined) {
-        throw new ContainerError('AUTH_FAILED', `${what}: ${registry} requires a user name and password (basic auth) and none were given (options.credentials or the Docker config file)`, {
-          data: { registry, status: 401 },
-        });
+        throw new ContainerError(
+          'AUTH_FAILED',
+          `${what}: ${registry} requires a user name and password (basic auth) and none were given (options.credentials or the Docker config file)`,
+          {
+            data: { registry, status: 401 },
+          },
+        );
       }
-      this.basic.set(registry, `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`);
+      this.basic.set(
+        registry,
+        `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`,
+      );
       return;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
-      throw new ContainerError('AUTH_FAILED', `${what}: ${registry} asked for unsupported authentication ${JSON.stringify(header)} (expected Basic or Bearer with a realm)`, {
-        data: { registry, status: 401, challenge: header },
-      });
+      throw new ContainerError(
+        'AUTH_FAILED',
+        `${what}: ${registry} asked for unsupported authentication ${JSON.stringify(header)} (expected Basic or Bearer with a realm)`,
+        {
+          data: { registry, status: 401, challenge: header },
+        },
+      );
     }
     this.bearerChallenge.set(registry, challenge);
     await this.fetchToken(registry, challenge, scopes, what);
   }
 
   /** Asks the token service of a Bearer challenge for a token covering `scopes` (and the challenge's own scope). */
-  private async fetchToken(registry: string, challenge: Challenge, scopes: string[], what: string): Promise<void> {
+  private async fetchToken(
+    registry: string,
+    challenge: Challenge,
+    scopes: string[],
+    what: string,
+  ): Promise<void> {
     const creds = this.credentialsFor(registry);
     const wanted = new Set(scopes);
-    if (challenge.params.scope) for (const s of challenge.params.scope.split(' ')) if (s) wanted.add(s);
+    if (challenge.params.scope)
+      for (const s of challenge.params.scope.split(' ')) if (s) wanted.add(s);
     const url = new URL(challenge.params.realm ?? '');
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     for (const s of [...wanted].sort()) url.searchParams.append('scope', s);
-    const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'mlship-container' };
+    const headers: Record<string, string> = {
+      'user-agent': this.options.userAgent ?? 'mlship-container',
+    };
     if (creds?.username !== undefined && creds.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     }
     let tokenRes: Response;
     try {
-      tokenRes = await this.doFetch(url, { headers, ...(this.options.signal ? { signal: this.options.signal } : {}) });
-    } catch (e) {
-      throw new ContainerError('REGISTRY_UNREACHABLE', `${what}: the token service ${url.origin}${url.pathname} of ${registry} did not answer: ${describeError((e as { cause?: unknown }).cause ?? e)}`, {
-        cause: e,
-        data: { registry, url: `${url.origin}${url.pathname}` },
+      tokenRes = await this.doFetch(url, {
+        headers,
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
       });
+    } catch (e) {
+      throw new ContainerError(
+        'REGISTRY_UNREACHABLE',
+        `${what}: the token service ${url.origin}${url.pathname} of ${registry} did not answer: ${describeError((e as { cause?: unknown }).cause ?? e)}`,
+        {
+          cause: e,
+          data: { registry, url: `${url.origin}${url.pathname}` },
+        },
+      );
     }
     if (tokenRes.status === 401 || tokenRes.status === 403) {
       const body = await errorBody(tokenRes);
-      throw new ContainerError('AUTH_FAILED', `${what}: the token service of ${registry} refused ${creds?.username === undefined ? 'anonymous access' : `user ${JSON.stringify(creds.username)}`} (${tokenRes.status}${body.text ? `: ${body.text}` : ''})`, {
-        data: { registry, status: tokenRes.status, scopes: [...wanted] },
-      });
+      throw new ContainerError(
+        'AUTH_FAILED',
+        `${what}: the token service of ${registry} refused ${creds?.username === undefined ? 'anonymous access' : `user ${JSON.stringify(creds.username)}`} (${tokenRes.status}${body.text ? `: ${body.text}` : ''})`,
+        {
+          data: { registry, status: tokenRes.status, scopes: [...wanted] },
+        },
+      );
     }
     if (!tokenRes.ok) {
       const body = await errorBody(tokenRes);
-      throw new ContainerError('AUTH_FAILED', `${what}: the token service of ${registry} answered ${tokenRes.status}${body.text ? `: ${body.text}` : ''}`, {
-        data: { registry, status: tokenRes.status },
-      });
+      throw new ContainerError(
+        'AUTH_FAILED',
+        `${what}: the token service of ${registry} answered ${tokenRes.status}${body.text ? `: ${body.text}` : ''}`,
+        {
+          data: { registry, status: tokenRes.status },
+        },
+      );
     }
     let json: { token?: string; access_token?: string; expires_in?: number };
     try {
       json = (await tokenRes.json()) as typeof json;
     } catch (e) {
-      throw new ContainerError('AUTH_FAILED', `${what}: the token service of ${registry} answered with no JSON token`, { cause: e, data: { registry } });
+      throw new ContainerError(
+        'AUTH_FAILED',
+        `${what}: the token service of ${registry} answered with no JSON token`,
+        { cause: e, data: { registry } },
+      );
     }
     const token = json.token ?? json.access_token;
     if (typeof token !== 'string' || token === '') {
-      throw new ContainerError('AUTH_FAILED', `${what}: the token service of ${registry} answered without "token"`, { data: { registry } });
+      throw new ContainerError(
+        'AUTH_FAILED',
+        `${what}: the token service of ${registry} answered without "token"`,
+        { data: { registry } },
+      );
     }
     const ttl = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 60;
     const entry = { token, expires: Date.now() + Math.max(10, ttl - 10) * 1000 };
@@ -314,12 +398,20 @@ export class RegistryClient {
     const delay = this.options.retryDelayMs ?? 250;
     let authTries = 0;
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'mlship-container', ...init.headers };
+      const headers: Record<string, string> = {
+        'user-agent': this.options.userAgent ?? 'mlship-container',
+        ...init.headers,
+      };
       let auth = this.authHeader(registry, init.scopes);
       const challenge = this.bearerChallenge.get(registry);
       if (auth === undefined && challenge !== undefined) {
         // A bearer registry: get the token for these scopes up front instead of a 401 round trip.
-        await this.fetchToken(registry, { scheme: challenge.scheme, params: { ...challenge.params, scope: '' } }, init.scopes, init.what);
+        await this.fetchToken(
+          registry,
+          { scheme: challenge.scheme, params: { ...challenge.params, scope: '' } },
+          init.scopes,
+          init.what,
+        );
         auth = this.authHeader(registry, init.scopes);
       }
       if (auth !== undefined) headers.authorization = auth;
@@ -333,16 +425,24 @@ export class RegistryClient {
           ...(this.options.signal ? { signal: this.options.signal } : {}),
         });
       } catch (e) {
-        if (this.options.signal?.aborted) throw new ContainerError('REGISTRY_UNREACHABLE', `${init.what}: aborted`, { cause: e, data: { registry } });
+        if (this.options.signal?.aborted)
+          throw new ContainerError('REGISTRY_UNREACHABLE', `${init.what}: aborted`, {
+            cause: e,
+            data: { registry },
+          });
         if (attempt < retries) {
           await this.sleep(delay * 2 ** attempt);
           continue;
         }
         const cause = (e as { cause?: unknown }).cause ?? e;
-        throw new ContainerError('REGISTRY_UNREACHABLE', `${init.what}: registry ${registry} is unreachable at ${new URL(init.url).origin} (${describeError(cause)}; ${retries + 1} attempts)`, {
-          cause: e,
-          data: { registry, url: init.url },
-        });
+        throw new ContainerError(
+          'REGISTRY_UNREACHABLE',
+          `${init.what}: registry ${registry} is unreachable at ${new URL(init.url).origin} (${describeError(cause)}; ${retries + 1} attempts)`,
+          {
+            cause: e,
+            data: { registry, url: init.url },
+          },
+        );
       }
       if (res.status === 401 && authTries < 2) {
         authTries++;
@@ -357,27 +457,46 @@ export class RegistryClient {
       if (TRANSIENT.has(res.status) && attempt < retries) {
         const retryAfter = Number(res.headers.get('retry-after'));
         await res.body?.cancel();
-        await this.sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : delay * 2 ** attempt);
+        await this.sleep(
+          Number.isFinite(retryAfter) && retryAfter > 0
+            ? Math.min(retryAfter * 1000, 30_000)
+            : delay * 2 ** attempt,
+        );
         continue;
       }
       if (res.status === 401 || res.status === 403) {
         const body = await errorBody(res);
         const creds = this.credentialsFor(registry);
-        throw new ContainerError('AUTH_FAILED', `${init.what}: ${registry} refused ${creds === undefined ? 'anonymous access' : 'the credentials'} (${res.status}${body.text ? `: ${body.text}` : ''})`, {
-          data: { registry, status: res.status, url: init.url },
-        });
+        throw new ContainerError(
+          'AUTH_FAILED',
+          `${init.what}: ${registry} refused ${creds === undefined ? 'anonymous access' : 'the credentials'} (${res.status}${body.text ? `: ${body.text}` : ''})`,
+          {
+            data: { registry, status: res.status, url: init.url },
+          },
+        );
       }
       return res;
     }
   }
 
-  private async fail(res: Response, registry: string, what: string, code: ContainerErrorCode = 'REGISTRY_ERROR'): Promise<never> {
+  private async fail(
+    res: Response,
+    registry: string,
+    what: string,
+    code: ContainerErrorCode = 'REGISTRY_ERROR',
+  ): Promise<never> {
     const body = await errorBody(res);
     const digestCodes = ['DIGEST_INVALID', 'SIZE_INVALID'];
-    const c: ContainerErrorCode = body.codes.some((x) => digestCodes.includes(x)) ? 'DIGEST_MISMATCH' : code;
-    throw new ContainerError(c, `${what}: ${registry} answered ${res.status}${body.text ? ` (${body.text})` : ''}`, {
-      data: { registry, status: res.status, body: body.text },
-    });
+    const c: ContainerErrorCode = body.codes.some((x) => digestCodes.includes(x))
+      ? 'DIGEST_MISMATCH'
+      : code;
+    throw new ContainerError(
+      c,
+      `${what}: ${registry} answered ${res.status}${body.text ? ` (${body.text})` : ''}`,
+      {
+        data: { registry, status: res.status, body: body.text },
+      },
+    );
   }
 
   private progress(event: TransferEvent): void {
@@ -396,7 +515,12 @@ export class RegistryClient {
    * ```
    */
   async ping(registry: string): Promise<void> {
-    const res = await this.request(registry, { method: 'GET', url: this.baseUrl(registry), scopes: [], what: `ping ${registry}` });
+    const res = await this.request(registry, {
+      method: 'GET',
+      url: this.baseUrl(registry),
+      scopes: [],
+      what: `ping ${registry}`,
+    });
     await res.body?.cancel();
     if (!res.ok) await this.fail(res, registry, `ping ${registry}`);
   }
@@ -445,7 +569,12 @@ export class RegistryClient {
    * const bytes = await client.getBlob('127.0.0.1:5000', 'demo', manifest.config.digest);
    * ```
    */
-  async getBlob(registry: string, repository: string, digest: string, size?: number): Promise<Uint8Array> {
+  async getBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    size?: number,
+  ): Promise<Uint8Array> {
     checkRepository(repository);
     checkDigestArg(digest, 'digest');
     const what = `GET blob ${digest} from ${registry}/${repository}`;
@@ -457,7 +586,9 @@ export class RegistryClient {
     });
     if (res.status === 404) {
       await res.body?.cancel();
-      throw new ContainerError('BLOB_NOT_FOUND', `${what}: no such blob`, { data: { registry, repository, digest } });
+      throw new ContainerError('BLOB_NOT_FOUND', `${what}: no such blob`, {
+        data: { registry, repository, digest },
+      });
     }
     if (!res.ok) return this.fail(res, registry, what);
     const total = size ?? Number(res.headers.get('content-length') ?? 0);
@@ -469,19 +600,39 @@ export class RegistryClient {
         chunks.push(chunk);
         got += chunk.byteLength;
         if (size !== undefined && got > size) {
-          throw new ContainerError('DIGEST_MISMATCH', `${what}: expected ${size} bytes, the registry sent more`, {
-            data: { registry, repository, digest, expected: size },
-          });
+          throw new ContainerError(
+            'DIGEST_MISMATCH',
+            `${what}: expected ${size} bytes, the registry sent more`,
+            {
+              data: { registry, repository, digest, expected: size },
+            },
+          );
         }
         if (got - lastReport >= 1 << 20) {
           lastReport = got;
-          this.progress({ action: 'download', registry, repository, digest, bytes: got, total, done: false });
+          this.progress({
+            action: 'download',
+            registry,
+            repository,
+            digest,
+            bytes: got,
+            total,
+            done: false,
+          });
         }
       }
     }
     const data = Buffer.concat(chunks);
     verifyDigest(data, digest, `${what}`, size);
-    this.progress({ action: 'download', registry, repository, digest, bytes: got, total: got, done: true });
+    this.progress({
+      action: 'download',
+      registry,
+      repository,
+      digest,
+      bytes: got,
+      total: got,
+      done: true,
+    });
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -513,7 +664,11 @@ export class RegistryClient {
   ): Promise<UploadResult> {
     checkRepository(repository);
     if (typeof source === 'function' && options.digest === undefined) {
-      throw new ContainerError('INVALID_OPTION', 'uploadBlob: a lazily read blob needs options.digest', { data: { path: 'digest' } });
+      throw new ContainerError(
+        'INVALID_OPTION',
+        'uploadBlob: a lazily read blob needs options.digest',
+        { data: { path: 'digest' } },
+      );
     }
     const digest = options.digest ?? sha256Digest(source as Uint8Array);
     checkDigestArg(digest, 'digest');
@@ -540,11 +695,25 @@ export class RegistryClient {
       });
       if (start.status === 201) {
         await start.body?.cancel();
-        this.progress({ action: 'mount', registry, repository, digest, bytes: 0, total, done: true });
+        this.progress({
+          action: 'mount',
+          registry,
+          repository,
+          digest,
+          bytes: 0,
+          total,
+          done: true,
+        });
         return { status: 'mounted', bytes: 0 };
       }
     } else {
-      start = await this.request(registry, { method: 'POST', url: uploads, headers: { 'content-length': '0' }, scopes, what });
+      start = await this.request(registry, {
+        method: 'POST',
+        url: uploads,
+        headers: { 'content-length': '0' },
+        scopes,
+        what,
+      });
     }
     if (start.status !== 202) return this.fail(start, registry, what);
     await start.body?.cancel();
@@ -568,12 +737,22 @@ export class RegistryClient {
           scopes,
           what,
         });
-        if (res.status !== 202) return this.fail(res, registry, `${what} (chunk ${sent}-${end - 1})`);
+        if (res.status !== 202)
+          return this.fail(res, registry, `${what} (chunk ${sent}-${end - 1})`);
         await res.body?.cancel();
         // Each chunk answers with the Location of the next request (it may carry new state).
         location = this.location(res, location, registry, what);
         sent = end;
-        if (sent < total) this.progress({ action: 'upload', registry, repository, digest, bytes: sent, total, done: false });
+        if (sent < total)
+          this.progress({
+            action: 'upload',
+            registry,
+            repository,
+            digest,
+            bytes: sent,
+            total,
+            done: false,
+          });
       }
     }
     const put = new URL(location);
@@ -582,7 +761,10 @@ export class RegistryClient {
     const res = await this.request(registry, {
       method: 'PUT',
       url: put.toString(),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(rest.byteLength) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(rest.byteLength),
+      },
       body: rest,
       scopes,
       what,
@@ -595,7 +777,15 @@ export class RegistryClient {
         data: { registry, repository, digest, actual: echoed },
       });
     }
-    this.progress({ action: 'upload', registry, repository, digest, bytes: total, total, done: true });
+    this.progress({
+      action: 'upload',
+      registry,
+      repository,
+      digest,
+      bytes: total,
+      total,
+      done: true,
+    });
     return { status: 'uploaded', bytes: total };
   }
 
@@ -603,9 +793,13 @@ export class RegistryClient {
   private location(res: Response, requestUrl: string, registry: string, what: string): string {
     const loc = res.headers.get('location');
     if (loc === null || loc === '') {
-      throw new ContainerError('REGISTRY_ERROR', `${what}: ${registry} answered ${res.status} without a Location header`, {
-        data: { registry, status: res.status },
-      });
+      throw new ContainerError(
+        'REGISTRY_ERROR',
+        `${what}: ${registry} answered ${res.status} without a Location header`,
+        {
+          data: { registry, status: res.status },
+        },
+      );
     }
     return new URL(loc, requestUrl).toString();
   }
@@ -626,7 +820,11 @@ export class RegistryClient {
    * console.log(m.mediaType, m.digest);
    * ```
    */
-  async getManifest(registry: string, repository: string, reference: string): Promise<FetchedManifest> {
+  async getManifest(
+    registry: string,
+    repository: string,
+    reference: string,
+  ): Promise<FetchedManifest> {
     checkRepository(repository);
     const what = `GET manifest ${registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
     const res = await this.request(registry, {
@@ -638,14 +836,22 @@ export class RegistryClient {
     });
     if (res.status === 404) {
       const body = await errorBody(res);
-      throw new ContainerError('MANIFEST_NOT_FOUND', `${what}: no such ${isDigest(reference) ? 'manifest' : 'tag'}${body.text ? ` (${body.text})` : ''}`, {
-        data: { registry, repository, reference },
-      });
+      throw new ContainerError(
+        'MANIFEST_NOT_FOUND',
+        `${what}: no such ${isDigest(reference) ? 'manifest' : 'tag'}${body.text ? ` (${body.text})` : ''}`,
+        {
+          data: { registry, repository, reference },
+        },
+      );
     }
     if (!res.ok) return this.fail(res, registry, what);
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.byteLength > 4 << 20) {
-      throw new ContainerError('INVALID_IMAGE', `${what}: manifest of ${bytes.byteLength} bytes exceeds 4 MiB`, { data: { registry, repository, reference } });
+      throw new ContainerError(
+        'INVALID_IMAGE',
+        `${what}: manifest of ${bytes.byteLength} bytes exceeds 4 MiB`,
+        { data: { registry, repository, reference } },
+      );
     }
     const digest = sha256Digest(bytes);
     if (isDigest(reference)) verifyDigest(bytes, reference, what);
@@ -654,7 +860,10 @@ export class RegistryClient {
       const doc = JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: unknown };
       if (typeof doc.mediaType === 'string' && doc.mediaType !== '') mediaType = doc.mediaType;
     } catch (e) {
-      throw new ContainerError('INVALID_IMAGE', `${what}: the manifest is not JSON`, { cause: e, data: { registry, repository, reference } });
+      throw new ContainerError('INVALID_IMAGE', `${what}: the manifest is not JSON`, {
+        cause: e,
+        data: { registry, repository, reference },
+      });
     }
     return { mediaType, bytes, digest };
   }
@@ -672,7 +881,11 @@ export class RegistryClient {
    * const head = await client.headManifest('127.0.0.1:5000', 'demo', 'v1');
    * ```
    */
-  async headManifest(registry: string, repository: string, reference: string): Promise<{ digest?: string; mediaType: string; size: number } | undefined> {
+  async headManifest(
+    registry: string,
+    repository: string,
+    reference: string,
+  ): Promise<{ digest?: string; mediaType: string; size: number } | undefined> {
     checkRepository(repository);
     const what = `HEAD manifest ${registry}/${repository}:${reference}`;
     const res = await this.request(registry, {
@@ -721,9 +934,13 @@ export class RegistryClient {
     checkRepository(repository);
     const digest = sha256Digest(bytes);
     if (isDigest(reference) && reference !== digest) {
-      throw new ContainerError('DIGEST_MISMATCH', `PUT manifest: reference ${reference} is not the digest of the bytes (${digest})`, {
-        data: { registry, repository, expected: reference, actual: digest },
-      });
+      throw new ContainerError(
+        'DIGEST_MISMATCH',
+        `PUT manifest: reference ${reference} is not the digest of the bytes (${digest})`,
+        {
+          data: { registry, repository, expected: reference, actual: digest },
+        },
+      );
     }
     const what = `PUT manifest ${registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
     const res = await this.request(registry, {
@@ -738,11 +955,23 @@ export class RegistryClient {
     await res.body?.cancel();
     const stored = res.headers.get('docker-content-digest');
     if (stored !== null && stored !== digest) {
-      throw new ContainerError('DIGEST_MISMATCH', `${what}: the registry stored it as ${stored}, expected ${digest}`, {
-        data: { registry, repository, expected: digest, actual: stored },
-      });
+      throw new ContainerError(
+        'DIGEST_MISMATCH',
+        `${what}: the registry stored it as ${stored}, expected ${digest}`,
+        {
+          data: { registry, repository, expected: digest, actual: stored },
+        },
+      );
     }
-    this.progress({ action: 'manifest', registry, repository, digest, bytes: bytes.byteLength, total: bytes.byteLength, done: true });
+    this.progress({
+      action: 'manifest',
+      registry,
+      repository,
+      digest,
+      bytes: bytes.byteLength,
+      total: bytes.byteLength,
+      done: true,
+    });
     return { digest, subjectAccepted: res.headers.get('oci-subject') !== null };
   }
 
@@ -764,7 +993,12 @@ export class RegistryClient {
     let url: string | undefined = `${this.baseUrl(registry)}${encodeRepo(repository)}/tags/list`;
     const what = `list tags of ${registry}/${repository}`;
     for (let page = 0; url !== undefined && page < 1000; page++) {
-      const res: Response = await this.request(registry, { method: 'GET', url, scopes: [`repository:${repository}:pull`], what });
+      const res: Response = await this.request(registry, {
+        method: 'GET',
+        url,
+        scopes: [`repository:${repository}:pull`],
+        what,
+      });
       if (res.status === 404) {
         await res.body?.cancel();
         return tags;

@@ -37,22 +37,34 @@ export function readDockerConfigCredentials(
   try {
     json = JSON.parse(text) as typeof json;
   } catch (e) {
-    throw new ContainerError('READ_FAILED', `${path}: not valid JSON: ${describeError(e)}`, { cause: e, data: { path } });
+    throw new ContainerError('READ_FAILED', `${path}: not valid JSON: ${describeError(e)}`, {
+      cause: e,
+      data: { path },
+    });
   }
   const auths = json.auths ?? {};
   const candidates =
     registry === 'docker.io'
       ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io']
-      : [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `https://${registry}/v2/`];
+      : [
+          registry,
+          `https://${registry}`,
+          `http://${registry}`,
+          `https://${registry}/v1/`,
+          `https://${registry}/v2/`,
+        ];
   for (const key of candidates) {
     const entry = auths[key];
     if (entry === undefined) continue;
-    if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') return { token: entry.identitytoken };
-    if (typeof entry.registrytoken === 'string' && entry.registrytoken !== '') return { token: entry.registrytoken };
+    if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '')
+      return { token: entry.identitytoken };
+    if (typeof entry.registrytoken === 'string' && entry.registrytoken !== '')
+      return { token: entry.registrytoken };
     if (typeof entry.auth === 'string' && entry.auth !== '') {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      if (colon > 0)
+        return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     }
     if (typeof entry.username === 'string' && typeof entry.password === 'string') {
       return { username: entry.username, password: entry.password };
