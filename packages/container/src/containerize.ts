@@ -162,7 +162,13 @@ export interface ContainerizeResult {
   /** The server package. */
   server: { name: string; version: string };
   /** Every installed package copied into the image: where it is in the image and where it came from. */
-  installed: { name: string; version: string; imagePath: string; hostDir: string; workspace: boolean }[];
+  installed: {
+    name: string;
+    version: string;
+    imagePath: string;
+    hostDir: string;
+    workspace: boolean;
+  }[];
 }
 
 function fail(message: string, path: string, actual?: unknown): ContainerError {
@@ -284,7 +290,13 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   const installed: ContainerizeResult['installed'] = [];
   for (const [slot, dir] of slots) {
     const pkg = packages.get(dir) as InstalledPackage;
-    installed.push({ name: pkg.name, version: pkg.version, imagePath: `${IMAGE_PATHS.app}/${slot}`, hostDir: pkg.dir, workspace: pkg.workspace });
+    installed.push({
+      name: pkg.name,
+      version: pkg.version,
+      imagePath: `${IMAGE_PATHS.app}/${slot}`,
+      hostDir: pkg.dir,
+      workspace: pkg.workspace,
+    });
     const entries = await packageEntries(pkg, slot, IMAGE_PATHS.app);
     (isServerCode(pkg) ? codeEntries : depEntries).push(...entries);
     const integrity = lock?.integrity.get(`${pkg.name}@${pkg.version}`);
@@ -303,7 +315,9 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
       sbomPackages.push(entry);
   }
   // The server first: it is what the SBOM describes.
-  const rootIndex = sbomPackages.findIndex((p) => p.name === root.name && p.version === root.version);
+  const rootIndex = sbomPackages.findIndex(
+    (p) => p.name === root.name && p.version === root.version,
+  );
   if (rootIndex > 0) sbomPackages.unshift(...sbomPackages.splice(rootIndex, 1));
   const thirdParty = new Set(
     [...slots.values()].filter((d) => !isServerCode(packages.get(d) as InstalledPackage)),

@@ -25,7 +25,8 @@ const json = (v: unknown): string => JSON.stringify(v);
 export function dockerPackageJson(result: ContainerizeResult): string {
   const server = result.server;
   const versions = new Map<string, Set<string>>();
-  for (const p of result.installed.filter((i) => i.name !== server.name)) versions.set(p.name, (versions.get(p.name) ?? new Set()).add(p.version));
+  for (const p of result.installed.filter((i) => i.name !== server.name))
+    versions.set(p.name, (versions.get(p.name) ?? new Set()).add(p.version));
   const overrides = Object.fromEntries(
     [...versions.entries()]
       .filter(([, v]) => v.size === 1)
@@ -52,11 +53,18 @@ export function dockerPackageJson(result: ContainerizeResult): string {
  * console.log(generateDockerfile(built, { mode: 'vendor' }));
  * ```
  */
-export function generateDockerfile(result: ContainerizeResult, options: DockerfileOptions = {}): string {
+export function generateDockerfile(
+  result: ContainerizeResult,
+  options: DockerfileOptions = {},
+): string {
   checkOptionKeys(options, ['base', 'mode'], 'Dockerfile options');
   const mode = options.mode ?? 'install';
   if (mode !== 'install' && mode !== 'vendor') {
-    throw new ContainerError('INVALID_OPTION', `mode: expected "install" or "vendor", got ${JSON.stringify(mode)}`, { data: { path: 'mode', actual: mode } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `mode: expected "install" or "vendor", got ${JSON.stringify(mode)}`,
+      { data: { path: 'mode', actual: mode } },
+    );
   }
   const base = options.base ?? DEFAULT_NODE_BASE;
   const cfg = result.image.config.config ?? {};
@@ -83,18 +91,27 @@ export function generateDockerfile(result: ContainerizeResult, options: Dockerfi
   }
   lines.push('', `FROM ${base}`, `WORKDIR ${cfg.WorkingDir ?? IMAGE_PATHS.app}`);
   const env = (cfg.Env ?? []).filter((e) => !/^(PATH|LD_LIBRARY_PATH|HOME)=/.test(e));
-  if (env.length > 0) lines.push(`ENV ${env.map((e) => `${e.slice(0, e.indexOf('='))}=${json(e.slice(e.indexOf('=') + 1))}`).join(' \\\n    ')}`);
+  if (env.length > 0)
+    lines.push(
+      `ENV ${env.map((e) => `${e.slice(0, e.indexOf('='))}=${json(e.slice(e.indexOf('=') + 1))}`).join(' \\\n    ')}`,
+    );
   lines.push(`COPY --from=deps ${IMAGE_PATHS.app}/node_modules ${IMAGE_PATHS.app}/node_modules`);
-  if (weights.length > 0) lines.push(`COPY ${json([...weights.map((f) => `${ctx}/${f}`), `${dir}/`])}`);
+  if (weights.length > 0)
+    lines.push(`COPY ${json([...weights.map((f) => `${ctx}/${f}`), `${dir}/`])}`);
   lines.push(`COPY ${json([...metadata.map((f) => `${ctx}/${f}`), `${dir}/`])}`);
   const labels = Object.entries(cfg.Labels ?? {});
-  if (labels.length > 0) lines.push(`LABEL ${labels.map(([k, v]) => `${json(k)}=${json(v)}`).join(' \\\n      ')}`);
+  if (labels.length > 0)
+    lines.push(`LABEL ${labels.map(([k, v]) => `${json(k)}=${json(v)}`).join(' \\\n      ')}`);
   for (const port of Object.keys(cfg.ExposedPorts ?? {})) lines.push(`EXPOSE ${port}`);
   if (cfg.User !== undefined) lines.push(`USER ${cfg.User}`);
   const hc = cfg.Healthcheck;
   if (hc !== undefined && hc.Test[0] === 'CMD') {
-    const s = (ns: number | undefined, d: number): string => `${Math.round((ns ?? d * 1e9) / 1e9)}s`;
-    lines.push(`HEALTHCHECK --interval=${s(hc.Interval, 10)} --timeout=${s(hc.Timeout, 3)} --start-period=${s(hc.StartPeriod, 10)} --retries=${hc.Retries ?? 3} \\`, `  CMD ${json(hc.Test.slice(1))}`);
+    const s = (ns: number | undefined, d: number): string =>
+      `${Math.round((ns ?? d * 1e9) / 1e9)}s`;
+    lines.push(
+      `HEALTHCHECK --interval=${s(hc.Interval, 10)} --timeout=${s(hc.Timeout, 3)} --start-period=${s(hc.StartPeriod, 10)} --retries=${hc.Retries ?? 3} \\`,
+      `  CMD ${json(hc.Test.slice(1))}`,
+    );
   }
   if (cfg.StopSignal !== undefined) lines.push(`STOPSIGNAL ${cfg.StopSignal}`);
   if (cfg.Entrypoint !== undefined) lines.push(`ENTRYPOINT ${json(cfg.Entrypoint)}`);
@@ -118,7 +135,11 @@ export function generateDockerfile(result: ContainerizeResult, options: Dockerfi
  * // docker build -t cnn-server ./out/docker
  * ```
  */
-export async function writeDockerContext(result: ContainerizeResult, dir: string, options: DockerfileOptions = {}): Promise<{ dir: string; files: string[] }> {
+export async function writeDockerContext(
+  result: ContainerizeResult,
+  dir: string,
+  options: DockerfileOptions = {},
+): Promise<{ dir: string; files: string[] }> {
   const dockerfile = generateDockerfile(result, options);
   const files: string[] = [];
   const put = async (rel: string, data: string | undefined, source?: string): Promise<void> => {
@@ -128,19 +149,37 @@ export async function writeDockerContext(result: ContainerizeResult, dir: string
       if (source !== undefined) await copyFile(source, target);
       else await writeFile(target, data ?? '');
     } catch (e) {
-      throw new ContainerError('WRITE_FAILED', `writing ${target} failed: ${describeError(e)}`, { cause: e, data: { path: target } });
+      throw new ContainerError('WRITE_FAILED', `writing ${target} failed: ${describeError(e)}`, {
+        cause: e,
+        data: { path: target },
+      });
     }
     files.push(rel);
   };
   await put('Dockerfile', dockerfile);
   await put('.dockerignore', '*\n!models/\n!app/\n!package.json\n');
-  for (const f of result.model.files) await put(`${result.model.imageDir.replace(/^\//, '')}/${f}`, undefined, join(result.model.dir, f));
+  for (const f of result.model.files)
+    await put(
+      `${result.model.imageDir.replace(/^\//, '')}/${f}`,
+      undefined,
+      join(result.model.dir, f),
+    );
   if ((options.mode ?? 'install') === 'install') {
     await put('package.json', dockerPackageJson(result));
   } else {
     for (const p of result.installed) {
       const slot = p.imagePath.slice(IMAGE_PATHS.app.length + 1);
-      const entries = await packageEntries({ name: p.name, version: p.version, dir: p.hostDir, workspace: p.workspace, dependencies: {} }, slot, '/app');
+      const entries = await packageEntries(
+        {
+          name: p.name,
+          version: p.version,
+          dir: p.hostDir,
+          workspace: p.workspace,
+          dependencies: {},
+        },
+        slot,
+        '/app',
+      );
       for (const e of entries) {
         const rel = e.path.replace(/^\//, '');
         if (e.source !== undefined) await put(rel, undefined, e.source);

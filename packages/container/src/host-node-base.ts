@@ -22,6 +22,8 @@ export interface HostNodeBaseOptions extends EpochOptions {
   platform?: Platform | string;
   /** The `ldd` command (default `ldd`). */
   ldd?: string;
+  /** gzip level of the layers (default 6; 1 builds the ~100 MB node layer about three times faster). */
+  compressionLevel?: number;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function sharedLibraries(binary: string, ldd = 'ldd'): Promise<stri
 export async function buildHostNodeBase(options: HostNodeBaseOptions = {}): Promise<Image> {
   checkOptionKeys(
     options,
-    ['node', 'user', 'platform', 'ldd', 'sourceDateEpoch', 'env'],
+    ['node', 'user', 'platform', 'ldd', 'compressionLevel', 'sourceDateEpoch', 'env'],
     'buildHostNodeBase options',
   );
   const user = options.user ?? { name: 'mlship', uid: 1000, gid: 1000 };

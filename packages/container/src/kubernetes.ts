@@ -65,7 +65,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 function positiveInt(value: unknown, fallback: number, where: string, max = 1_000_000): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new ContainerError('INVALID_OPTION', `${where}: expected an integer 1..${max}, got ${JSON.stringify(v)}`, { data: { path: where, actual: v } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `${where}: expected an integer 1..${max}, got ${JSON.stringify(v)}`,
+      { data: { path: where, actual: v } },
+    );
   }
   return v;
 }
@@ -88,14 +92,38 @@ function positiveInt(value: unknown, fallback: number, where: string, max = 1_00
  * ```
  */
 export function kubernetesManifests(options: KubernetesOptions): KubernetesManifests {
-  checkOptionKeys(options, ['name', 'image', 'namespace', 'port', 'servicePort', 'replicas', 'resources', 'autoscaling', 'labels', 'podAnnotations', 'runAsUser'], 'kubernetesManifests options');
+  checkOptionKeys(
+    options,
+    [
+      'name',
+      'image',
+      'namespace',
+      'port',
+      'servicePort',
+      'replicas',
+      'resources',
+      'autoscaling',
+      'labels',
+      'podAnnotations',
+      'runAsUser',
+    ],
+    'kubernetesManifests options',
+  );
   if (typeof options?.name !== 'string' || !DNS_LABEL.test(options.name)) {
-    throw new ContainerError('INVALID_OPTION', `name: expected a DNS-1123 label (lowercase [a-z0-9-], at most 63, e.g. "cnn-server"), got ${JSON.stringify(options?.name)}`, {
-      data: { path: 'name', actual: options?.name },
-    });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `name: expected a DNS-1123 label (lowercase [a-z0-9-], at most 63, e.g. "cnn-server"), got ${JSON.stringify(options?.name)}`,
+      {
+        data: { path: 'name', actual: options?.name },
+      },
+    );
   }
   if (options.namespace !== undefined && !DNS_LABEL.test(options.namespace)) {
-    throw new ContainerError('INVALID_OPTION', `namespace: expected a DNS-1123 label, got ${JSON.stringify(options.namespace)}`, { data: { path: 'namespace' } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `namespace: expected a DNS-1123 label, got ${JSON.stringify(options.namespace)}`,
+      { data: { path: 'namespace' } },
+    );
   }
   parseReference(options.image);
   const { name } = options;
@@ -105,21 +133,54 @@ export function kubernetesManifests(options: KubernetesOptions): KubernetesManif
   const minReplicas = positiveInt(options.autoscaling?.minReplicas, 2, 'autoscaling.minReplicas');
   const maxReplicas = positiveInt(options.autoscaling?.maxReplicas, 10, 'autoscaling.maxReplicas');
   if (maxReplicas < minReplicas) {
-    throw new ContainerError('INVALID_OPTION', `autoscaling.maxReplicas (${maxReplicas}) is below minReplicas (${minReplicas})`, { data: { path: 'autoscaling.maxReplicas' } });
+    throw new ContainerError(
+      'INVALID_OPTION',
+      `autoscaling.maxReplicas (${maxReplicas}) is below minReplicas (${minReplicas})`,
+      { data: { path: 'autoscaling.maxReplicas' } },
+    );
   }
-  const cpuTarget = positiveInt(options.autoscaling?.targetCpuUtilization, 70, 'autoscaling.targetCpuUtilization', 100);
+  const cpuTarget = positiveInt(
+    options.autoscaling?.targetCpuUtilization,
+    70,
+    'autoscaling.targetCpuUtilization',
+    100,
+  );
   const runAsUser = positiveInt(options.runAsUser, 1000, 'runAsUser', 2 ** 31 - 1);
-  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'model-server', 'app.kubernetes.io/managed-by': 'mlship', ...(options.labels ?? {}) };
+  const labels = {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': 'model-server',
+    'app.kubernetes.io/managed-by': 'mlship',
+    ...(options.labels ?? {}),
+  };
   const selector = { 'app.kubernetes.io/name': name };
-  const meta = (extra: ObjectMeta = {}): ObjectMeta => ({ name, ...(options.namespace ? { namespace: options.namespace } : {}), labels, ...extra });
-  const resources: ResourceRequirements = options.resources ?? { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } };
-  const probe = (path: string, extra: Partial<Probe>): Probe => ({ httpGet: { path, port: 'http' }, ...extra });
+  const meta = (extra: ObjectMeta = {}): ObjectMeta => ({
+    name,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    labels,
+    ...extra,
+  });
+  const resources: ResourceRequirements = options.resources ?? {
+    requests: { cpu: '500m', memory: '512Mi' },
+    limits: { memory: '1Gi' },
+  };
+  const probe = (path: string, extra: Partial<Probe>): Probe => ({
+    httpGet: { path, port: 'http' },
+    ...extra,
+  });
   const container: Container = {
     name: 'server',
     image: options.image,
     ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-    readinessProbe: probe('/v2/health/ready', { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 }),
-    livenessProbe: probe('/v2/health/live', { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
+    readinessProbe: probe('/v2/health/ready', {
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    }),
+    livenessProbe: probe('/v2/health/live', {
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    }),
     startupProbe: probe('/v2/health/live', { periodSeconds: 2, failureThreshold: 30 }),
     resources,
     securityContext: {
@@ -140,7 +201,10 @@ export function kubernetesManifests(options: KubernetesOptions): KubernetesManif
       replicas,
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels, ...(options.podAnnotations ? { annotations: { ...options.podAnnotations } } : {}) },
+        metadata: {
+          labels,
+          ...(options.podAnnotations ? { annotations: { ...options.podAnnotations } } : {}),
+        },
         spec: {
           containers: [container],
           volumes: [{ name: 'tmp', emptyDir: {} }],
@@ -154,7 +218,11 @@ export function kubernetesManifests(options: KubernetesOptions): KubernetesManif
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(),
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: servicePort, targetPort: 'http', protocol: 'TCP' }] },
+    spec: {
+      type: 'ClusterIP',
+      selector,
+      ports: [{ name: 'http', port: servicePort, targetPort: 'http', protocol: 'TCP' }],
+    },
   };
   const hpa: HorizontalPodAutoscaler = {
     apiVersion: 'autoscaling/v2',
@@ -164,13 +232,20 @@ export function kubernetesManifests(options: KubernetesOptions): KubernetesManif
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas,
       maxReplicas,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpuTarget } } }],
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpuTarget } },
+        },
+      ],
     },
   };
   const inferenceService: InferenceService = {
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',
-    metadata: meta({ ...(options.podAnnotations ? { annotations: { ...options.podAnnotations } } : {}) }),
+    metadata: meta({
+      ...(options.podAnnotations ? { annotations: { ...options.podAnnotations } } : {}),
+    }),
     spec: {
       predictor: {
         minReplicas,
@@ -185,7 +260,11 @@ export function kubernetesManifests(options: KubernetesOptions): KubernetesManif
             ports: [{ containerPort: port, protocol: 'TCP' }],
             readinessProbe: { httpGet: { path: '/v2/health/ready', port } },
             livenessProbe: { httpGet: { path: '/v2/health/live', port } },
-            startupProbe: { httpGet: { path: '/v2/health/live', port }, periodSeconds: 2, failureThreshold: 30 },
+            startupProbe: {
+              httpGet: { path: '/v2/health/live', port },
+              periodSeconds: 2,
+              failureThreshold: 30,
+            },
             volumeMounts: [],
             securityContext: { ...container.securityContext, readOnlyRootFilesystem: false },
           },

@@ -7,9 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createLayer, layerFromDirectory, layerFromFiles } from './layer';
 import { isContainerError } from './errors';
 
-async function tarEntries(
-  gz: Uint8Array,
-): Promise<
+async function tarEntries(gz: Uint8Array): Promise<
   {
     name: string;
     type: string;
