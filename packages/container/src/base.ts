@@ -26,7 +26,6 @@ const gzip = promisify(gzipCb);
  * - an {@link Image} built in this process.
  */
 export type BaseImage =
-  | 'scratch'
   | string
   | { ociLayout: string; tag?: string; fs?: MlshipFs }
   | { dockerArchive: string; tag?: string; fs?: MlshipFs }
@@ -398,7 +397,7 @@ export async function resolveBase(
     return fromRegistry(base, platform, client ?? createRegistryClient());
   if (typeof base === 'object' && base !== null) {
     if ('manifest' in base && 'layers' in base && 'config' in base) {
-      const img = base as Image;
+      const img = base;
       checkConfig(img.config, img.manifest, platform, `base image ${img.digest}`);
       return { config: img.config, layers: [...img.layers], digest: img.digest };
     }

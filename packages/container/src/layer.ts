@@ -200,7 +200,8 @@ export async function createLayer(
   options: LayerOptions = {},
 ): Promise<Layer> {
   checkOptionKeys(options, LAYER_OPTION_KEYS, 'layer options');
-  if (!Array.isArray(entries)) {
+  const list: unknown = entries;
+  if (!Array.isArray(list)) {
     throw new ContainerError(
       'INVALID_OPTION',
       `layer entries: expected an array, got ${typeof entries}`,
@@ -484,12 +485,12 @@ export async function directoryEntries(
       const inImage = `${base}/${childRel}`;
       if (st.isSymbolicLink()) {
         if (options.filter && !options.filter(childRel, 'symlink')) continue;
-        const readlink = io.fs.promises.readlink;
-        if (!readlink)
+        const promises = io.fs.promises;
+        if (promises.readlink === undefined)
           throw new ContainerError('READ_FAILED', `${childHost}: the fs cannot read symlinks`, {
             data: { path: childHost },
           });
-        const target = String(await readlink.call(io.fs.promises, childHost));
+        const target = String(await promises.readlink(childHost));
         out.push({ path: inImage, type: 'symlink', linkname: target });
       } else if (st.isDirectory()) {
         if (options.filter && !options.filter(childRel, 'directory')) continue;

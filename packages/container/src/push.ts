@@ -55,14 +55,14 @@ async function pool<T, R>(
 ): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
-  let failed: unknown;
+  let failed: Error | undefined;
   const worker = async (): Promise<void> => {
     while (failed === undefined && next < items.length) {
       const i = next++;
       try {
         out[i] = await f(items[i] as T);
       } catch (e) {
-        failed ??= e;
+        failed ??= e instanceof Error ? e : new Error(String(e));
       }
     }
   };

@@ -171,7 +171,7 @@ describe('kubernetesManifests', () => {
   ])('refuses %j', (options, message) => {
     let e: unknown;
     try {
-      kubernetesManifests(options as never);
+      kubernetesManifests(options);
     } catch (x) {
       e = x;
     }

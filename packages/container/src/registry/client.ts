@@ -236,7 +236,7 @@ export class RegistryClient {
   private credentialsFor(registry: string): RegistryCredentials | undefined {
     const c = this.options.credentials;
     if (c !== undefined) {
-      if ('username' in c || 'password' in c || 'token' in c) return c as RegistryCredentials;
+      if ('username' in c || 'password' in c || 'token' in c) return c;
       const per = (c as Record<string, RegistryCredentials>)[registry];
       if (per !== undefined) return per;
     }
