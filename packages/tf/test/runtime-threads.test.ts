@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime, tf } from '../src/index';
+import { buildPrivate } from './helpers';
+
+const run = promisify(execFile);
 
 // Its own file: vitest runs each file in a fresh worker, and the wasm module (with its thread
 // count) is created once per process.
@@ -38,5 +45,58 @@ describe('initRuntime with wasm threads', () => {
     expect(after.some((v, i) => v !== before[i])).toBe(true);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+// `node --input-type=module -e "..."` used to die here: every worker inherits `--input-type`, which
+// made the pthread boot script an ES module (no `require`), and emscripten rethrew the worker's
+// error from an event listener. Each case spawns exactly such a program on a private ESM build.
+describe('initRuntime({ threads: 2 }) from node --input-type=module -e', () => {
+  let dist: string;
+  beforeAll(async () => {
+    dist = await buildPrivate('mlship-tf-threads', ['esm']);
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dist, { recursive: true, force: true });
+  });
+
+  const program = (): string =>
+    `import { initRuntime, tf } from ${JSON.stringify(path.join(dist, 'index.js'))};
+const info = await initRuntime({ threads: 2, env: {} });
+const product = tf.matMul(tf.ones([64, 32]), tf.ones([32, 16])).dataSync();
+console.log(JSON.stringify({ threads: info.threads, reason: info.reason, product: product[0] }));`;
+
+  async function spawnProgram(
+    flags: string[],
+  ): Promise<{ out: Record<string, unknown>; stderr: string }> {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [...flags, '--input-type=module', '-e', program()],
+      { cwd: dist },
+    );
+    return {
+      out: JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>,
+      stderr,
+    };
+  }
+
+  it('starts the threaded module (workers do not inherit --input-type) and the process exits normally', async () => {
+    const { out, stderr } = await spawnProgram([]);
+    expect(out).toMatchObject({ threads: 2, product: 32 });
+    expect(out['reason']).toMatch(/using wasm \((no )?SIMD, 2 threads\)$/);
+    expect(stderr).toBe('');
+  });
+
+  it('falls back to one thread, saying why, when the process may not start worker threads', async () => {
+    // Node's permission model without --allow-worker: `new Worker` is refused.
+    const { out, stderr } = await spawnProgram(['--experimental-permission', '--allow-fs-read=*']);
+    expect(out).toMatchObject({ threads: 1, product: 32 });
+    expect(out['reason']).toMatch(
+      /single thread; 2 threads requested but the threaded module failed \(.*needs worker threads, which this process may not start/,
+    );
+    // Only Node's own notice about the experimental flag: mlship and tfjs print nothing.
+    expect(
+      stderr.replace(/.*ExperimentalWarning: Permission.*\n|.*--trace-warnings.*\n/g, ''),
+    ).toBe('');
   });
 });

@@ -4,6 +4,7 @@ import { resolveObjectURL } from 'node:buffer';
 import * as tf from '@tensorflow/tfjs';
 import { TfError, describeError } from '../errors';
 import { checkTfOptions } from '../options';
+import { workerExecArgv } from './exec-argv';
 
 /**
  * The most threads XNNPACK can use in tfjs-backend-wasm 4.22 (its emscripten pthread pool).
@@ -91,16 +92,83 @@ const fail = (e) => { throw e; };
 })().catch(fail);
 `;
 
-/** A `Worker` that starts emscripten's blob: URL pthread scripts (see PTHREAD_BOOT). */
-class PthreadWorker extends NodeWorker {
+/**
+ * @internal
+ * The pthread workers of one start of the threaded module, while it starts: their errors go to
+ * `fail` instead of emscripten's handler, which throws from an event listener and so kills the
+ * process (tfjs issue #3830 territory: emscripten's Node pthread support assumes it cannot fail).
+ */
+export interface PthreadStartup {
+  /** Every pthread worker created so far. */
+  readonly workers: Set<NodeWorker>;
+  /** Called with the first error a pthread worker reports. */
+  fail(error: Error): void;
+  /** False once the module has started: later errors reach emscripten's handler again. */
+  active: boolean;
+}
+
+let startup: PthreadStartup | undefined;
+
+/**
+ * @internal
+ * A `Worker` that starts emscripten's blob: URL pthread scripts (see PTHREAD_BOOT), without the
+ * main program's input flags (`--input-type=module` would make the boot script an ES module), and
+ * routes a failing pthread worker to the start-up in progress ({@link PthreadStartup}).
+ */
+export class PthreadWorker extends NodeWorker {
+  private readonly startup = startup;
+
   constructor(script: string | URL, options?: WorkerOptions) {
     if (typeof script === 'string' && script.startsWith('blob:')) {
       const blob = resolveObjectURL(script);
       if (blob === undefined) throw new Error(`@mlship/tf: cannot resolve ${script}`);
-      super(PTHREAD_BOOT, { eval: true, workerData: { workerJs: blob } });
+      super(PTHREAD_BOOT, {
+        eval: true,
+        workerData: { workerJs: blob },
+        execArgv: workerExecArgv(),
+      });
     } else {
       super(script, options);
     }
+    this.startup?.workers.add(this);
+  }
+
+  // Worker#on's overloads end in a catch-all whose listener takes any arguments; matching it is
+  // what lets this override stand for all of them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    const watch = this.startup;
+    if (event !== 'error' || watch === undefined) return super.on(event, listener);
+    return super.on('error', (e: Error) => {
+      if (watch.active) watch.fail(e);
+      else listener(e);
+    });
+  }
+}
+
+/**
+ * @internal
+ * Runs `start` with pthread workers reporting to a {@link PthreadStartup}: resolves with its result,
+ * or rejects with the first pthread worker's error (terminating every pthread worker started).
+ */
+export async function watchPthreadStartup<T>(
+  start: (failed: Promise<never>) => Promise<T>,
+): Promise<T> {
+  let fail: (e: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined);
+  const watch: PthreadStartup = { workers: new Set(), fail: (e) => fail(e), active: true };
+  startup = watch;
+  try {
+    return await start(failed);
+  } catch (e) {
+    await Promise.all([...watch.workers].map((w) => w.terminate().catch(() => undefined)));
+    throw e;
+  } finally {
+    watch.active = false;
+    if (startup === watch) startup = undefined;
   }
 }
 
@@ -111,7 +179,10 @@ class PthreadWorker extends NodeWorker {
  * - `os.cpus()` reports at least 2 * threads CPUs, because tfjs's C++ caps the threadpool at half
  *   the logical cores (it assumes hyper-threading): on a 2-core machine that cap is 1.
  */
-async function withPthreadPatches<T>(threads: number, init: () => Promise<T>): Promise<T> {
+async function withPthreadPatches<T>(
+  threads: number,
+  init: (failed: Promise<never>) => Promise<T>,
+): Promise<T> {
   const workerDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
   const mutableOs = os as { cpus: typeof os.cpus };
   const cpus = mutableOs.cpus;
@@ -130,7 +201,7 @@ async function withPthreadPatches<T>(threads: number, init: () => Promise<T>): P
     return out;
   };
   try {
-    return await init();
+    return await watchPthreadStartup(init);
   } finally {
     mutableOs.cpus = cpus;
     if (workerDescriptor !== undefined) {
@@ -241,9 +312,10 @@ async function setUpThreads(
     env.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     await activateWasm(timeoutMs, threads);
   } else {
+    assertWorkersAllowed(threads);
     env.set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     try {
-      await withPthreadPatches(threads, () => activateWasm(timeoutMs, threads));
+      await withPthreadPatches(threads, (failed) => activateWasm(timeoutMs, threads, failed));
     } catch (e) {
       env.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       wasm.setThreadsCount(-1);
@@ -260,6 +332,21 @@ async function setUpThreads(
 }
 
 /**
+ * Node's permission model (`--experimental-permission` without `--allow-worker`) makes `new Worker`
+ * throw inside emscripten's start-up, where tfjs logs it; say so before starting instead.
+ */
+function assertWorkersAllowed(threads: number): void {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  if (permission !== undefined && !permission.has('worker')) {
+    throw new TfError(
+      'BACKEND_INIT_FAILED',
+      `The threaded wasm backend (${threads} threads) needs worker threads, which this process may not start (Node's permission model without --allow-worker)`,
+      { data: { backend: 'wasm', expected: threads } },
+    );
+  }
+}
+
+/**
  * emscripten `ref()`s a worker while a pthread runs on it; XNNPACK's pool threads run for the
  * life of the process, so without this a program using threads would never exit on its own.
  */
@@ -270,7 +357,11 @@ function unrefPthreads(): void {
   for (const worker of backend?.wasm?.PThread?.runningWorkers ?? []) worker.unref?.();
 }
 
-async function activateWasm(timeoutMs: number, threads: number): Promise<void> {
+async function activateWasm(
+  timeoutMs: number,
+  threads: number,
+  failed?: Promise<never>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -285,7 +376,18 @@ async function activateWasm(timeoutMs: number, threads: number): Promise<void> {
     timer.unref();
   });
   try {
-    const ok = await Promise.race([tf.setBackend('wasm'), timeout]);
+    const pthreadFailed = failed?.catch((e: unknown) => {
+      throw new TfError(
+        'BACKEND_INIT_FAILED',
+        `The threaded wasm backend (${threads} threads) failed to start: a pthread worker failed (${describeError(e)})`,
+        { cause: e, data: { backend: 'wasm', expected: threads } },
+      );
+    });
+    const ok = await Promise.race([
+      tf.setBackend('wasm'),
+      timeout,
+      ...(pthreadFailed ? [pthreadFailed] : []),
+    ]);
     if (!ok) {
       throw new TfError(
         'BACKEND_INIT_FAILED',
