@@ -26,6 +26,8 @@ export type {
   FormatDiffOptions,
   RemoteOptions,
   PushResult,
+  PullOptions,
+  PullConflict,
   PullResult,
   LockOptions,
   Identity,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isValidName, parseTag, parseVersionRef, stageTag, versionTag } from './names';
+import {
+  isValidBranchName,
+  isValidName,
+  parseTag,
+  parseVersionRef,
+  stageTag,
+  versionTag,
+} from './names';
 
 describe('GTO tag grammar', () => {
   it.each([
@@ -22,6 +29,11 @@ describe('GTO tag grammar', () => {
     'Cnn@v1.0.0',
     'cnn@v1.0.0#2',
     'cnn@v0.0.0',
+    // counters and versions past 2^53 - 1 cannot be counted exactly (K + 1 === K)
+    'cnn#production#9007199254740992',
+    'cnn#production!#99999999999999999999',
+    'cnn@v9007199254740993.0.0',
+    'cnn@v1.0.0!#9007199254740993',
   ])('ignores %s (not a tag this registry writes)', (tag) => {
     expect(parseTag(tag)).toBeUndefined();
   });
@@ -119,4 +131,49 @@ describe('GTO reads the tags we write', () => {
       ...(f.counter !== undefined && { counter: Number(f.counter) }),
     });
   });
+});
+
+describe('registry branch names (git check-ref-format --branch)', () => {
+  it.each([
+    ['mlship', true],
+    ['models/registry', true],
+    ['release-1.0', true],
+    ['a/', false],
+    ['a..b', false],
+    ['x.lock', false],
+    ['a/x.lock/b', false],
+    ['.hidden', false],
+    ['a/.b', false],
+    ['a//b', false],
+    ['/a', false],
+    ['a.', false],
+    ['a@{1}', false],
+    ['@', false],
+    ['-a', false],
+    ['a b', false],
+    ['a~1', false],
+    ['a^', false],
+    ['a:b', false],
+    ['a?', false],
+    ['a*', false],
+    ['a[', false],
+    ['a\\b', false],
+    ['', false],
+  ])('%j is %s', (name, ok) => {
+    expect(isValidBranchName(name)).toBe(ok);
+  });
+});
+
+describe('version references past 2^53 - 1', () => {
+  it.each(['cnn@v9007199254740993', 'cnn#production#9007199254740993'])(
+    'refuses %s with INVALID_REF',
+    (ref) => {
+      expect(() => parseVersionRef(ref)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_REF',
+          message: expect.stringMatching(/at most 2\^53 - 1/),
+        }),
+      );
+    },
+  );
 });

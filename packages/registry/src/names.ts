@@ -75,7 +75,8 @@ const TAG_RE =
 /**
  * Parses a tag name of the registry grammar (GTO's): `name@vN.0.0`, `name@vN.0.0!#K`,
  * `name#stage#K`, `name#stage!#K`. Tags of other shapes (other SemVer versions, GTO's
- * `@deprecated`, plain release tags) return `undefined`.
+ * `@deprecated`, plain release tags) return `undefined`, and so do numbers past 2^53 - 1, which
+ * JavaScript cannot count exactly.
  *
  * @param tag - a tag name without `refs/tags/`
  * @returns the parsed tag, or undefined
@@ -86,10 +87,12 @@ const TAG_RE =
  * ```
  */
 export function parseTag(tag: string): ParsedTag | undefined {
-  const m = TAG_RE.exec(tag);
+  const m = typeof tag === 'string' ? TAG_RE.exec(tag) : null;
   const g = m?.groups;
   if (!g?.name || !isValidName(g.name)) return undefined;
   const counter = g.counter === undefined ? undefined : Number(g.counter);
+  // A counter past 2^53 cannot be represented exactly (K + 1 would equal K): not a tag of ours.
+  if (counter !== undefined && !Number.isSafeInteger(counter)) return undefined;
   if (g.major !== undefined) {
     if (g.minor !== '0' || g.patch !== '0') return undefined;
     const version = Number(g.major);
@@ -125,10 +128,18 @@ const REF_RE =
  */
 export function parseVersionRef(ref: string): VersionRef {
   const g = typeof ref === 'string' ? REF_RE.exec(ref)?.groups : undefined;
-  if (!g?.name || !isValidName(g.name) || (g.stage !== undefined && !isValidName(g.stage))) {
+  const unsafe = (n: string | undefined): boolean =>
+    n !== undefined && !Number.isSafeInteger(Number(n));
+  if (
+    !g?.name ||
+    !isValidName(g.name) ||
+    (g.stage !== undefined && !isValidName(g.stage)) ||
+    unsafe(g.major) ||
+    unsafe(g.counter)
+  ) {
     throw new RegistryError(
       'INVALID_REF',
-      `Invalid version reference ${JSON.stringify(ref)}: expected name@vN, name@vN.0.0, name@latest, name#stage or name#stage#K`,
+      `Invalid version reference ${JSON.stringify(ref)}: expected name@vN, name@vN.0.0, name@latest, name#stage or name#stage#K (N, K at most 2^53 - 1)`,
       { data: { ref: String(ref) } },
     );
   }
@@ -139,4 +150,18 @@ export function parseVersionRef(ref: string): VersionRef {
       : { kind: 'assignment', name: g.name, stage: g.stage, counter: Number(g.counter) };
   }
   return { kind: 'latest', name: g.name };
+}
+
+/**
+ * @internal Whether `name` is a valid git branch name, by the rules of `git check-ref-format
+ * --branch`: no component starting with `.` or ending in `.lock`, no `..`, `@{`, `//`, control
+ * characters, space, `~ ^ : ? * [ \`, not starting with `-` or `/`, not ending with `/` or `.`, not `@`.
+ */
+export function isValidBranchName(name: unknown): name is string {
+  if (typeof name !== 'string' || name === '' || name === '@' || name.startsWith('-')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
+  if (name.includes('..') || name.includes('@{') || name.includes('//')) return false;
+  if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
+  return name.split('/').every((c) => c !== '' && !c.startsWith('.') && !c.endsWith('.lock'));
 }

@@ -19,6 +19,7 @@ export const OPTION_KEYS = {
   event: ['message'],
   checkout: ['overwrite'],
   remote: ['url', 'remote', 'auth', 'headers', 'http', 'onProgress'],
+  pull: ['url', 'remote', 'auth', 'headers', 'http', 'onProgress', 'conflicts'],
   auth: ['username', 'password'],
   formatDiff: ['all'],
 } as const satisfies Record<string, readonly string[]>;

@@ -18,6 +18,7 @@ import type {
   EventOptions,
   LineageStep,
   ModelSummary,
+  PullOptions,
   PullResult,
   PushResult,
   RegisterOptions,
@@ -330,7 +331,7 @@ export class Registry {
    * const { branch, newTags } = await reg.pull({ url: 'https://git.example.com/models.git' });
    * ```
    */
-  pull(options?: RemoteOptions): Promise<PullResult> {
+  pull(options?: PullOptions): Promise<PullResult> {
     return pull(this.ctx, options);
   }
 }

@@ -282,6 +282,29 @@ export interface PushResult {
   skipped: number;
 }
 
+/** Options of {@link Registry.pull}. */
+export interface PullOptions extends RemoteOptions {
+  /**
+   * What to do with a registry tag both sides have under the same name but with different content
+   * (two registries both assigned, say, `cnn#production#5`, to different versions): `'report'`
+   * (default) keeps the local tag and lists the conflict in the result; `'theirs'` replaces the
+   * local stage and deregistration tags by the remote's (version tags are only ever reported).
+   */
+  conflicts?: 'report' | 'theirs';
+}
+
+/** A registry tag that exists locally and on the remote with different content. */
+export interface PullConflict {
+  /** The tag, e.g. `cnn#production#5`. */
+  tag: string;
+  /** The local tag object and the version it points at (null when it is no registered version). */
+  local: { object: string; version: number | null };
+  /** The remote's tag object and the version it points at (null when unknown here). */
+  remote: { object: string; version: number | null };
+  /** `kept-local` (reported only) or `took-remote` (`conflicts: 'theirs'`). */
+  resolution: 'kept-local' | 'took-remote';
+}
+
 /** Result of {@link Registry.pull}. */
 export interface PullResult {
   /** The remote branch tip fetched, or null when the remote has no registry branch. */
@@ -290,4 +313,6 @@ export interface PullResult {
   branch: 'created' | 'fast-forward' | 'up-to-date' | 'ahead';
   /** Registry tags now present locally that were not before. */
   newTags: string[];
+  /** Tags the two sides disagree on (see {@link PullOptions.conflicts}); empty when they agree. */
+  conflicts: PullConflict[];
 }

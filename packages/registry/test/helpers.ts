@@ -74,6 +74,16 @@ export function spawnTs(script: string, args: string[]): ChildProcess {
 export async function startGitHttpServer(
   projectRoot: string,
   auth?: { username: string; password: string },
+  faults: {
+    /**
+     * Kill `git http-backend` with SIGKILL after it has sent this many bytes of an upload-pack
+     * (fetch) response, then end the HTTP response: the server dies mid-transfer. Read at each
+     * request, so a test can arm and disarm it.
+     */
+    killUploadPackAfter?: number;
+    /** Only kill the Nth upload-pack request from now on (1 = the next one). Default: every one. */
+    killUploadPackRequest?: number;
+  } = {},
 ): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (auth) {
@@ -111,8 +121,25 @@ export async function startGitHttpServer(
     req.pipe(cgi.stdin);
     let head = Buffer.alloc(0);
     let headerDone = false;
+    const isUploadPack = req.method === 'POST' && u.pathname.endsWith('/git-upload-pack');
+    let killAfter = isUploadPack ? faults.killUploadPackAfter : undefined;
+    if (isUploadPack && faults.killUploadPackRequest !== undefined) {
+      faults.killUploadPackRequest -= 1;
+      if (faults.killUploadPackRequest !== 0) killAfter = undefined;
+    }
+    let sent = 0;
+    let killed = false;
     cgi.stdout.on('data', (chunk: Buffer) => {
+      if (killed) return;
       if (headerDone) {
+        if (killAfter !== undefined && sent + chunk.length >= killAfter) {
+          res.write(chunk.subarray(0, Math.max(0, killAfter - sent)));
+          killed = true;
+          cgi.kill('SIGKILL');
+          res.end();
+          return;
+        }
+        sent += chunk.length;
         res.write(chunk);
         return;
       }
@@ -136,9 +163,14 @@ export async function startGitHttpServer(
       }
       res.writeHead(status, headers);
       headerDone = true;
-      if (body.length) res.write(body);
+      if (body.length) {
+        sent += body.length;
+        res.write(body);
+      }
     });
-    cgi.stdout.on('end', () => res.end());
+    cgi.stdout.on('end', () => {
+      if (!killed) res.end();
+    });
     cgi.on('error', () => {
       res.statusCode = 500;
       res.end();

@@ -88,3 +88,41 @@ describe('integrity', () => {
     await rm(out, { recursive: true });
   });
 });
+
+describe('checkout never replaces the registry itself', () => {
+  it.each([
+    ['the working tree', (repo: string) => repo],
+    ['its .git directory', (repo: string) => join(repo, '.git')],
+    ['a directory inside .git', (repo: string) => join(repo, '.git', 'objects', 'xx')],
+    ['an ancestor of the repository', (repo: string) => join(repo, '..')],
+    [
+      'the repository through a relative path with a trailing slash',
+      (repo: string) => `${repo}/./`,
+    ],
+  ])('refuses %s as destination with INVALID_OPTION, even with overwrite', async (what, dest) => {
+    const repo = join(root, 'self', what.replace(/\W+/g, '-'), 'repo');
+    const reg = await openRegistry({ dir: repo });
+    await reg.register('cnn', dirs.base);
+    const err = await errorOf(reg.checkout('cnn@v1', dest(repo), { overwrite: true }));
+    expect(err).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/checking out there would replace the registry/),
+    });
+    const again = await openRegistry({ dir: repo, create: false });
+    expect((await again.resolve('cnn@v1')).version).toBe(1);
+    await again.checkout('cnn@v1', join(root, 'self', what.replace(/\W+/g, '-'), 'out'));
+  });
+
+  it('refuses the bare repository and its ancestors', async () => {
+    const repo = join(root, 'self-bare', 'models.git');
+    const reg = await openRegistry({ dir: repo, bare: true });
+    await reg.register('cnn', dirs.base);
+    for (const dest of [repo, join(root, 'self-bare'), join(repo, 'refs')]) {
+      expect(await errorOf(reg.checkout('cnn@v1', dest, { overwrite: true }))).toMatchObject({
+        code: 'INVALID_OPTION',
+      });
+    }
+    expect(nodeFs.existsSync(join(repo, 'HEAD'))).toBe(true);
+    expect((await (await openRegistry({ dir: repo })).resolve('cnn@v1')).version).toBe(1);
+  });
+});

@@ -1,10 +1,58 @@
-import { joinPath, parentPath, writeDirectoryAtomic } from '@mlship/core';
+import { posix } from 'node:path';
+import { joinPath, parentPath, writeDirectoryAtomic, type FsAdapter } from '@mlship/core';
 import type { RegistryContext } from '../context';
 import { RegistryError, toRegistryError, operation } from '../errors';
 import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { readVerifiedFiles } from '../storage/verify';
 import type { CheckoutOptions, CheckoutResult } from '../types';
 import { resolve } from './resolve';
+
+/** `p` made absolute, with the symlinks of its existing part resolved when the fs can. */
+async function canonical(fsa: FsAdapter, p: string): Promise<string> {
+  const abs = posix.resolve(p);
+  const realpath = (fsa.fs.promises as { realpath?: (p: string) => Promise<string> }).realpath;
+  if (!realpath) return abs;
+  let head = abs;
+  let tail = '';
+  for (;;) {
+    try {
+      return posix.join(await realpath.call(fsa.fs.promises, head), tail);
+    } catch {
+      if (head === '/') return abs;
+      tail = posix.join(posix.basename(head), tail);
+      head = posix.dirname(head);
+    }
+  }
+}
+
+const within = (inner: string, outer: string): boolean =>
+  inner === outer || inner.startsWith(outer === '/' ? '/' : `${outer}/`);
+
+/**
+ * Refuses a checkout destination that would replace the registry itself: the repository, its git
+ * directory, one of their ancestors, or a place inside the git directory.
+ */
+async function checkDestination(ctx: RegistryContext, dest: string): Promise<void> {
+  const target = await canonical(ctx.fsa, dest);
+  const dir = await canonical(ctx.fsa, ctx.dir);
+  const gitdir = await canonical(ctx.fsa, ctx.gitdir);
+  const what = within(dir, target)
+    ? `is the registry's repository ${dir} or contains it`
+    : within(gitdir, target)
+      ? `is the registry's git directory ${gitdir} or contains it`
+      : within(target, gitdir)
+        ? `is inside the registry's git directory ${gitdir}`
+        : undefined;
+  if (what !== undefined) {
+    throw new RegistryError(
+      'INVALID_OPTION',
+      `Checkout destination ${dest} ${what}: checking out there would replace the registry; choose a directory outside it`,
+      {
+        data: { path: dest, expected: 'a directory outside the repository and its git directory' },
+      },
+    );
+  }
+}
 
 /**
  * Writes a verified copy of a version's model directory to `destDir`, atomically (through
@@ -27,6 +75,7 @@ export const checkout = operation(
   ): Promise<CheckoutResult> {
     checkKeys(options, OPTION_KEYS.checkout, 'checkout options');
     checkString(destDir, 'checkout: destDir');
+    await checkDestination(ctx, destDir);
     const v = await resolve(ctx, ref);
     const files = await readVerifiedFiles(ctx, v);
     const fsa = ctx.fsa;

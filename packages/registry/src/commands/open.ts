@@ -2,6 +2,7 @@ import * as git from 'isomorphic-git';
 import { createFsAdapter, type FsAdapter } from '@mlship/core';
 import { createContext } from '../context';
 import { RegistryError, toRegistryError, operation } from '../errors';
+import { isValidBranchName } from '../names';
 import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { Registry } from '../registry';
 import type { OpenRegistryOptions } from '../types';
@@ -50,10 +51,10 @@ function checkOpenOptions(options: OpenRegistryOptions): void {
       { data: { path: 'clock' } },
     );
   }
-  if (options.branch !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(options.branch)) {
+  if (options.branch !== undefined && !isValidBranchName(options.branch)) {
     throw new RegistryError(
       'INVALID_OPTION',
-      `Invalid registry branch ${JSON.stringify(options.branch)}: expected a git branch name`,
+      `Invalid registry branch ${JSON.stringify(options.branch)}: expected a git branch name (as \`git check-ref-format --branch\` accepts: no '..', '//', '@{', control characters, space or ~^:?*[\\, no component starting with '.' or ending in '.lock', not ending in '/' or '.')`,
       { data: { path: 'branch' } },
     );
   }

@@ -3,7 +3,7 @@ import { gitArgs, type RegistryContext } from '../context';
 import { RegistryError, operation } from '../errors';
 import { parseTag } from '../names';
 import { readRef } from '../storage/refs';
-import { remoteError, remoteUrl, transportArgs } from '../transport';
+import { remoteError, remoteTarget, transportArgs } from '../transport';
 import type { PushResult, RemoteOptions } from '../types';
 
 /**
@@ -17,12 +17,12 @@ import type { PushResult, RemoteOptions } from '../types';
 export const push = operation(
   'WRITE_FAILED',
   async function push(ctx: RegistryContext, o: RemoteOptions = {}): Promise<PushResult> {
-    const url = await remoteUrl(ctx, o);
+    const target = await remoteTarget(ctx, o);
+    const url = target.shown;
     let serverRefs: { ref: string; oid: string }[];
     try {
       serverRefs = await git.listServerRefs({
-        ...transportArgs(o),
-        url,
+        ...transportArgs(target),
         forPush: true,
         protocolVersion: 1,
       });
@@ -36,8 +36,7 @@ export const push = operation(
       try {
         const res = await git.push({
           ...gitArgs(ctx),
-          ...transportArgs(o),
-          url,
+          ...transportArgs(target),
           ref,
           remoteRef: ref,
         });
