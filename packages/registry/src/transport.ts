@@ -206,10 +206,22 @@ export function completeResponses(client: git.HttpClient): git.HttpClient {
       }
       return {
         ...res,
-        body: (async function* () {
-          yield body;
-        })(),
+        body: once(body),
       };
     },
   };
+}
+
+/** An async iterator of one chunk (the shape of isomorphic-git's response bodies). */
+function once(chunk: Uint8Array): AsyncIterableIterator<Uint8Array> {
+  let done = false;
+  const it: AsyncIterableIterator<Uint8Array> = {
+    next: () => {
+      if (done) return Promise.resolve({ done: true, value: undefined });
+      done = true;
+      return Promise.resolve({ done: false, value: chunk });
+    },
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
 }

@@ -28,8 +28,8 @@ export function diffRecords(
   b: VersionRecord,
 ): RegistryDiff {
   const metrics = sorted([...Object.keys(a.metrics), ...Object.keys(b.metrics)]).map((name) => {
-    const x = typeof a.metrics[name] === 'number' ? a.metrics[name]! : null;
-    const y = typeof b.metrics[name] === 'number' ? b.metrics[name]! : null;
+    const x = a.metrics[name] ?? null;
+    const y = b.metrics[name] ?? null;
     return { name, from: x, to: y, change: x !== null && y !== null ? y - x : null };
   });
   const pa = flatten(a.params);

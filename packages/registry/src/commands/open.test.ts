@@ -38,7 +38,7 @@ function readOnlyFs(repo: string): RegistryFs {
       rename: async (from: string, to: string) => (deny(to), p.rename(from, to)),
       unlink: async (path: string) => (deny(path), p.unlink(path)),
     },
-  } as unknown as RegistryFs;
+  };
 }
 
 describe('read-only repositories', () => {

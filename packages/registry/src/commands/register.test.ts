@@ -62,7 +62,13 @@ describe('register refuses bad input with typed errors', () => {
   });
 
   it.each([
-    ['a missing directory', async (d: string) => d, 'NOT_A_MODEL_DIR', /does not exist/, {}],
+    [
+      'a missing directory',
+      (d: string) => Promise.resolve(d),
+      'NOT_A_MODEL_DIR',
+      /does not exist/,
+      {},
+    ],
     [
       'a directory without mlship.json',
       async (d: string) => {
