@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isMlshipError } from '@mlship/core';
 import type { CommandDef } from './command';
 import { evaluateCommand } from './commands/evaluate';
+import { imageCommands } from './commands/image';
 import { predictCommand } from './commands/predict';
 import { registryCommands } from './commands/registry';
 import { trainCommand } from './commands/train';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandDef[] = [
   evaluateCommand,
   predictCommand,
   ...registryCommands,
+  ...imageCommands,
 ];
 
 /** The version `mlship --version` prints (replaced at build time). */
