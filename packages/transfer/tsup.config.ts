@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { baseTsupOptions } from '../../tsup.config.base';
+
+export default defineConfig({ ...baseTsupOptions });
