@@ -143,7 +143,7 @@ export function asTransferError(
       data: { ...kept, code },
     });
   }
-  return asPackageError(e, TransferError, { code: fallback, message: what }) as TransferError;
+  return asPackageError(e, TransferError, { code: fallback, message: what });
 }
 
 /** An `INVALID_OPTION` error naming the option path. @internal */
@@ -157,7 +157,13 @@ export function optionError(path: string, expected: string, got: unknown): Trans
 export function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
-  const text = JSON.stringify(value) ?? String(value);
+  if (typeof value === 'symbol' || typeof value === 'bigint') return value.toString();
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = 'an unserialisable value'; // a cycle
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -99,7 +99,7 @@ export async function cacheFeatures(
       ),
     ) as tf.Tensor;
     try {
-      out.set((await y.data()) as Float32Array, start * size);
+      out.set(await y.data(), start * size);
     } finally {
       y.dispose();
     }

@@ -23,6 +23,16 @@ const FLAGS = [
   '--no-first-run',
 ];
 
+/** What the test reads of one chart in the page. */
+interface ChartSeen {
+  name: string;
+  lines: number;
+  bands: number;
+  bars: number;
+  legend: string[];
+  width: number;
+}
+
 let fx: Fixture;
 let result: ExperimentResult;
 let files: WrittenReport;
@@ -109,16 +119,17 @@ describe('the HTML report in headless Chromium', () => {
     expect(response?.ok()).toBe(true);
     await page.waitForLoadState('load');
     expect(await page.title()).toBe('report-test — mlship transfer experiment');
-    const charts = await page.$$eval('figure[data-chart]', (figures) =>
-      figures.map((f) => ({
-        name: f.getAttribute('data-chart'),
-        lines: f.querySelectorAll('.mark-line path').length,
-        bands: f.querySelectorAll('.mark-area path').length,
-        bars: f.querySelectorAll('.mark-rect path').length,
-        legend: [...f.querySelectorAll('.role-legend-label text')].map((t) => t.textContent),
-        width: f.querySelector('svg')!.getBoundingClientRect().width,
-      })),
-    );
+    // Runs in the page (a string, so the test needs no DOM typings).
+    const charts = await page.evaluate<
+      ChartSeen[]
+    >(`[...document.querySelectorAll('figure[data-chart]')].map((f) => ({
+      name: f.getAttribute('data-chart'),
+      lines: f.querySelectorAll('.mark-line path').length,
+      bands: f.querySelectorAll('.mark-area path').length,
+      bars: f.querySelectorAll('.mark-rect path').length,
+      legend: [...f.querySelectorAll('.role-legend-label text')].map((t) => t.textContent),
+      width: f.querySelector('svg').getBoundingClientRect().width,
+    }))`);
     const strategies = ['scratch', 'fineTune', 'featureCache'];
     expect(charts.map((c) => c.name)).toEqual([
       'accuracy-by-epoch',
@@ -130,8 +141,8 @@ describe('the HTML report in headless Chromium', () => {
       expect(c.width).toBeGreaterThan(300);
     }
     expect(charts[2]!.bars).toBe(3);
-    const table = await page.$$eval('table tbody tr td:first-child', (cells) =>
-      cells.map((c) => c.textContent),
+    const table = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('table tbody tr td:first-child')].map((c) => c.textContent)`,
     );
     expect(table).toEqual(['base model, untouched', ...strategies]);
     expect(problems).toEqual([]);

@@ -114,7 +114,7 @@ export function validatePreset(value: unknown): ExperimentPreset {
     if (t['test'] !== undefined) validateDatasetSource(t['test'], 'preset.base.train.test');
     if (t['spec'] !== undefined) {
       try {
-        validateSpec(t['spec'] as ModelSpec);
+        validateSpec(t['spec']);
       } catch (e) {
         throw asTransferError(e, 'INVALID_OPTION', 'preset.base.train.spec');
       }
