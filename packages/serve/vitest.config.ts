@@ -5,7 +5,6 @@ export default defineConfig({
   ...sharedVitestConfig,
   test: {
     ...sharedVitestConfig.test,
-    globalSetup: ['test/global-setup.ts'],
     // Servers, worker pools and a browser per file: one file at a time on 2 cores.
     fileParallelism: false,
   },

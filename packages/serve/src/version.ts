@@ -120,6 +120,18 @@ export class LoadedVersion {
           `${context}: model output [${outShape.join(', ')}] does not give one probability per label (${meta.labels.length} labels)`,
           { data },
         );
+      // A diverged training run saves NaN weights that a ReLU can hide from the warm-up: check them.
+      for (const w of model.weights) {
+        const values = w.read().dataSync();
+        for (let i = 0; i < values.length; i++) {
+          if (!Number.isFinite(values[i] as number))
+            throw new ServeError(
+              'WARMUP_FAILED',
+              `${context}: weight ${w.name} holds a non-finite value (${String(values[i])}) at index ${i}: the weights are broken`,
+              { data },
+            );
+        }
+      }
       const shape = meta.input.shape;
       if (o.workers === 0) runner = localRunner(model, shape);
       else {
@@ -129,6 +141,7 @@ export class LoadedVersion {
       }
     } catch (e) {
       if (runner === undefined) model.dispose();
+      if (e instanceof ServeError) throw e;
       throw loadError(e, `${context}: cannot start inference`, data);
     }
     const b = o.batching;

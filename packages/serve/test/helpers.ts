@@ -4,8 +4,8 @@ import path from 'node:path';
 import { loadMnist } from '@mlship/data';
 import type { ImageDataset } from '@mlship/data';
 import pngjs from 'pngjs';
-import { inject } from 'vitest';
 import { createServer } from '../src/index';
+import { fixtures } from './fixtures';
 import type { MlshipServer, ServeOptions } from '../src/index';
 
 /** A fresh temp dir; removed by the returned cleanup. */
@@ -15,14 +15,11 @@ export async function tempDir(prefix: string): Promise<string> {
 
 /** Copies fixture version `which` into `dest` (tests may change the copy). */
 export async function copyFixture(which: 'v1' | 'v2', dest: string): Promise<string> {
-  await cp(inject('fixtures')[which], dest, { recursive: true });
+  await cp((await fixtures())[which], dest, { recursive: true });
   return dest;
 }
 
-/** The fixture directories (read-only). */
-export function fixtures(): { v1: string; v2: string } {
-  return inject('fixtures');
-}
+export { fixtures };
 
 let test: ImageDataset | undefined;
 /** The first `n` MNIST test images. */

@@ -36,7 +36,7 @@ beforeAll(async () => {
     return row;
   });
   model.dispose();
-});
+}, 300_000);
 
 afterAll(async () => {
   await server?.stop();
