@@ -222,6 +222,7 @@ async function buildApp(
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
   // TF Serving's clients (curl -d) often send JSON without a JSON content type: parse any body as JSON.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.decorateRequest('mlship', null as unknown as RequestTags);
   app.addHook('onRequest', async (req) => {
