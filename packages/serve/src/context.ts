@@ -13,6 +13,8 @@ export interface ServeContext {
   metrics: ServeMetrics;
   /** False while starting and once draining. */
   accepting(): boolean;
+  /** Requests received and not yet answered. */
+  inFlight: number;
 }
 
 /** @internal Per-request labels for metrics and logs. */

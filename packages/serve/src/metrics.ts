@@ -8,6 +8,7 @@ export class ServeMetrics {
   readonly batchSize: Histogram<'model' | 'version'>;
   readonly inference: Histogram<'model' | 'version'>;
   readonly rejected: Counter<'model' | 'reason'>;
+  readonly inFlight: Gauge;
 
   constructor(state: {
     queueDepth(): { model: string; version: number; depth: number }[];
@@ -45,6 +46,11 @@ export class ServeMetrics {
       name: 'mlship_rejected_total',
       help: 'Requests answered 503 by back-pressure, by model and reason (queue full or deadline)',
       labelNames: ['model', 'reason'],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: 'mlship_requests_in_flight',
+      help: 'HTTP requests received and not yet answered (including this scrape)',
       registers,
     });
     new Gauge({

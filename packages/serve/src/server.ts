@@ -42,6 +42,9 @@ export interface ModelState {
   ready: boolean;
 }
 
+/** How long nothing may be in flight before a stopping server closes its idle connections. */
+const DRAIN_QUIET_MS = 200;
+
 /** The mlship server version (this package's version), as `GET /v2` reports it. */
 const SERVER_VERSION: string = (pkg as { version: string }).version;
 
@@ -78,6 +81,7 @@ export class MlshipServer {
     private readonly o: NormalizedOptions,
     private readonly models: Map<string, ServedModel>,
     private readonly ownedCacheDir: string | undefined,
+    private readonly ctx: ServeContext,
   ) {
     if (o.watchIntervalMs !== false) {
       this.timer = setInterval(() => void this.refresh(), o.watchIntervalMs);
@@ -192,7 +196,20 @@ export class MlshipServer {
       this.phase = 'stopping';
       if (this.timer !== undefined) clearInterval(this.timer);
       this.o.logger.info({ event: 'draining' }, 'stopping: draining in-flight requests');
-      await this.app.close().catch(() => undefined);
+      // Stop listening but keep open connections until nothing is in flight for DRAIN_QUIET_MS:
+      // a request already sent on a keep-alive connection is served (with Connection: close)
+      // instead of being reset. Node's server.close() would close those "idle" sockets at once.
+      const http = this.app.server;
+      const closeIdle = http.closeIdleConnections?.bind(http);
+      if (closeIdle !== undefined) http.closeIdleConnections = () => undefined;
+      const closing = this.app.close().catch(() => undefined);
+      let quietSince = performance.now();
+      while (performance.now() - quietSince < DRAIN_QUIET_MS) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (this.ctx.inFlight > 0) quietSince = performance.now();
+      }
+      closeIdle?.();
+      await closing;
       await Promise.all([...this.models.values()].map((m) => m.close()));
       if (this.ownedCacheDir !== undefined)
         await rm(this.ownedCacheDir, { recursive: true, force: true }).catch(() => undefined);
@@ -216,7 +233,8 @@ async function buildApp(
   const app = Fastify({
     logger: false,
     bodyLimit: o.limits.bodyBytes,
-    return503OnClosing: true,
+    // Requests that reach us while draining are served (with Connection: close), see stop().
+    return503OnClosing: false,
     requestTimeout: 60_000,
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
@@ -225,11 +243,18 @@ async function buildApp(
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.decorateRequest('mlship', null as unknown as RequestTags);
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     req.mlship = {
       route: req.routeOptions.config.routeId ?? 'not_found',
       arrived: performance.now(),
     };
+    ctx.metrics.inFlight.inc();
+    ctx.inFlight++;
+    reply.raw.once('close', () => {
+      ctx.metrics.inFlight.dec();
+      ctx.inFlight--;
+    });
+    if (!ctx.accepting()) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (req, reply) => {
     const t = req.mlship;
@@ -422,9 +447,15 @@ export async function createServer(options: ServeOptions): Promise<MlshipServer>
       await m.init();
       models.set(m.name, m);
     }
-    const ctx: ServeContext = { o, models, metrics, accepting: () => server?.accepting ?? false };
+    const ctx: ServeContext = {
+      o,
+      models,
+      metrics,
+      accepting: () => server?.accepting ?? false,
+      inFlight: 0,
+    };
     const app = await buildApp(ctx, () => server);
-    server = new MlshipServer(app, o, models, ownedCacheDir);
+    server = new MlshipServer(app, o, models, ownedCacheDir, ctx);
     return server;
   } catch (e) {
     await Promise.all([...models.values()].map((m) => m.close()));

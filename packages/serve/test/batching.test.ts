@@ -29,7 +29,7 @@ describe('adaptive batching over HTTP', () => {
       batching: { maxBatchSize: 64 },
     });
     try {
-      const alone = [];
+      const alone: number[][] = [];
       for (const x of images)
         alone.push(
           (await post(`${url}/v1/models/cnn:predict`, { instances: [x] })).body
