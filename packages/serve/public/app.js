@@ -1,5 +1,6 @@
 // The try-it page: plain browser JavaScript, no build step. It uses the server's own routes:
 // GET /v1/models (models, versions, labels) and POST /v1/models/{m}[/versions/{v}|/labels/{l}]:classify.
+/* global document, fetch, FileReader, Image */
 (function () {
   'use strict';
   var TOP_K = 5;

@@ -137,7 +137,7 @@ export class ServedModel {
       let digest: string;
       try {
         digest = hash(await readFile(path.join(dir, MODEL_META_FILE)));
-      } catch (e) {
+      } catch {
         if (initial) return this.loadDir(s, dir, 'unreadable', true);
         return undefined; // mid-replacement or removed: keep serving what was verified
       }

@@ -65,11 +65,15 @@ export async function serve(
   return { server, url };
 }
 
+/** A parsed response body: the assertions check its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are checked by expect()
+type Body = any;
+
 /** fetch + JSON. */
 export async function call(
   url: string,
   init?: RequestInit,
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: Body }> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: unknown = text;
@@ -85,7 +89,7 @@ export async function call(
 export function post(
   url: string,
   body: unknown,
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: Body }> {
   return call(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

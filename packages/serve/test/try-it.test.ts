@@ -65,23 +65,26 @@ afterAll(async () => {
   await removeAll(root);
 });
 
-async function shown(): Promise<{
+interface Shown {
   labels: string[];
   probabilities: number[];
   version: string | undefined;
   text: string;
-}> {
+}
+
+async function shown(): Promise<Shown> {
   await page.waitForSelector('#answered[data-version]');
-  return page.evaluate(() => {
-    const items = [...document.querySelectorAll<HTMLLIElement>('#results li')];
-    const answered = document.getElementById('answered') as HTMLElement;
+  // Browser code as a string: this package is type-checked without the DOM library.
+  return page.evaluate<Shown>(`(() => {
+    const items = [...document.querySelectorAll('#results li')];
+    const answered = document.getElementById('answered');
     return {
-      labels: items.map((li) => li.dataset['label'] as string),
-      probabilities: items.map((li) => Number(li.dataset['probability'])),
-      version: answered.dataset['version'],
-      text: answered.textContent ?? '',
+      labels: items.map((li) => li.dataset.label),
+      probabilities: items.map((li) => Number(li.dataset.probability)),
+      version: answered.dataset.version,
+      text: answered.textContent,
     };
-  });
+  })()`);
 }
 
 describe('try-it page', () => {
@@ -120,11 +123,8 @@ describe('try-it page', () => {
     expect(result.labels).toHaveLength(5);
     expect(result.probabilities).toEqual([...result.probabilities].sort((a, b) => b - a));
     // The page shows what the server answers for the same drawing.
-    const png = await page.evaluate(
-      () =>
-        (document.getElementById('canvas') as HTMLCanvasElement)
-          .toDataURL('image/png')
-          .split(',')[1] as string,
+    const png = await page.evaluate<string>(
+      `document.getElementById('canvas').toDataURL('image/png').split(',')[1]`,
     );
     const direct = await post(`${url}/v1/models/cnn:classify`, {
       examples: [{ input: { b64: png } }],
@@ -137,9 +137,7 @@ describe('try-it page', () => {
     await page.selectOption('#version', 'label:staging');
     const bytes = pngOf(await digit(0));
     await page.setInputFiles('#file', { name: 'seven.png', mimeType: 'image/png', buffer: bytes });
-    await page.waitForFunction(
-      () => document.getElementById('answered')?.dataset['version'] === '2',
-    );
+    await page.waitForFunction(`document.getElementById('answered').dataset.version === '2'`);
     const result = await shown();
     expect(result.text).toBe('Answered by cnn version 2');
     const direct = await post(`${url}/v1/models/cnn/labels/staging:classify`, {
