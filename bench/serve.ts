@@ -67,7 +67,7 @@ async function startServer(
   if (!batching) args.push('--no-batching');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const entry = JSON.parse(line) as { event?: string; url?: string };
       if (entry.event === 'listening') resolve(entry.url as string);
     });
@@ -135,6 +135,7 @@ try {
   model.dispose();
 
   const rows: Row[] = [];
+  const serverSide: Record<string, { meanBatch: number; inferenceMsPerImage: number }> = {};
   for (const batching of [true, false]) {
     const server = await startServer(dir, batching);
     children.push(server.child);
@@ -162,6 +163,19 @@ try {
         );
       }
     }
+    // Server side, over the whole run of this server: mean batch size and inference time per image.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const num = (re: RegExp): number => Number(re.exec(metrics)?.[1] ?? NaN);
+    const batches = num(/^mlship_batch_size_count\{[^}]*\} (\S+)/m);
+    const images = num(/^mlship_batch_size_sum\{[^}]*\} (\S+)/m);
+    const inferSeconds = num(/^mlship_inference_duration_seconds_sum\{[^}]*\} (\S+)/m);
+    serverSide[batching ? 'batchingOn' : 'batchingOff'] = {
+      meanBatch: Number((images / batches).toFixed(2)),
+      inferenceMsPerImage: Number(((inferSeconds * 1000) / images).toFixed(3)),
+    };
+    console.log(
+      `server side, batching ${batching ? 'on' : 'off'}: mean batch ${(images / batches).toFixed(1)} images, inference ${((inferSeconds * 1000) / images).toFixed(2)} ms/image`,
+    );
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
   }
@@ -178,6 +192,7 @@ try {
     serverArgs: extra,
     rawPredictImagesPerSec: Math.round(rawImagesPerSec),
     rows,
+    serverSide,
     batchingSpeedup: on && off ? Number((on.requestsPerSec / off.requestsPerSec).toFixed(2)) : null,
     batchingSpeedupInfer: (() => {
       const a = find('infer', true, top);

@@ -166,7 +166,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (existing === undefined) models.push({ name, source });
     else
       existing.source = [
-        ...(Array.isArray(existing.source) ? existing.source : [existing.source]),
+        ...(Array.isArray(existing.source)
+          ? (existing.source as readonly ModelSource[])
+          : [existing.source as ModelSource]),
         source,
       ];
   }

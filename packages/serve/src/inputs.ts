@@ -24,7 +24,9 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return `a list of ${v.length}`;
   if (typeof v === 'string') return `a string of ${v.length} characters`;
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v).slice(0, 20)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+    return `${typeof v} ${String(v).slice(0, 20)}`;
+  return typeof v;
 }
 
 function shapeText(s: readonly number[]): string {

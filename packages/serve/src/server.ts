@@ -355,12 +355,12 @@ async function buildApp(
       config: { routeId: 'metrics' },
       schema: { tags: ['Operations'], summary: 'Prometheus metrics (text exposition format)' },
     },
-    async (_req, reply) => {
+    (_req, reply) => {
       reply.header('content-type', ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
     },
   );
-  app.get('/openapi.json', { config: { routeId: 'openapi' }, schema: { hide: true } }, async () =>
+  app.get('/openapi.json', { config: { routeId: 'openapi' }, schema: { hide: true } }, () =>
     app.swagger(),
   );
 
@@ -421,7 +421,7 @@ export async function createServer(options: ServeOptions): Promise<MlshipServer>
   }
   const ownedCacheDir =
     o.cacheDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'mlship-serve-')) : undefined;
-  const cacheDir = o.cacheDir ?? (ownedCacheDir as string);
+  const cacheDir = o.cacheDir ?? ownedCacheDir ?? os.tmpdir();
   const models = new Map<string, ServedModel>();
   let server: MlshipServer | undefined;
   const metrics = new ServeMetrics({

@@ -124,7 +124,7 @@ export class LoadedVersion {
       for (const w of model.weights) {
         const values = w.read().dataSync();
         for (let i = 0; i < values.length; i++) {
-          if (!Number.isFinite(values[i] as number))
+          if (!Number.isFinite(values[i]))
             throw new ServeError(
               'WARMUP_FAILED',
               `${context}: weight ${w.name} holds a non-finite value (${String(values[i])}) at index ${i}: the weights are broken`,
@@ -152,7 +152,7 @@ export class LoadedVersion {
       maxDelayMs: b === false ? 0 : b.maxDelayMs,
       maxQueue: b === false ? 1024 : b.maxQueue,
       coalesce: b !== false,
-      run: (x, n) => (runner as Runner).run(x, n),
+      run: (x, n) => runner.run(x, n),
       ...(onBatch === undefined ? {} : { onBatch }),
     });
     const v = new LoadedVersion(modelName, version, meta, origin, runner, batcher);

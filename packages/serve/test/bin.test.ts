@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- HTTP response bodies are untyped JSON; every one is checked by the assertions */
 /**
  * The `mlship-serve` executable as the container runs it: built from src/bin.ts into
  * `.test-build/dist/bin.js` (not dist/, which other packages' tests may be reading), started as a

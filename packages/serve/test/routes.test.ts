@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- HTTP response bodies are untyped JSON; every one is checked by the assertions */
 import path from 'node:path';
 import { loadModelDir, predict } from '@mlship/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

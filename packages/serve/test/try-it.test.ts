@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call -- HTTP response bodies are untyped JSON; every one is checked by the assertions */
 /**
  * The try-it page at `/` in a real browser: Debian's Chromium (`apt-get install -y chromium`, which
  * .ci/run does) driven by playwright-core through its executablePath; nothing is downloaded.

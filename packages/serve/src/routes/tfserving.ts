@@ -122,7 +122,7 @@ export function tfServingRoutes(app: FastifyInstance, ctx: ServeContext): void {
         description: 'Every model with its serving versions, labels and default version.',
       },
     },
-    async () => ({
+    () => ({
       models: [...ctx.models.values()].map((m) => ({
         name: m.name,
         default_version: m.defaultVersion ? String(m.defaultVersion.version) : null,
@@ -135,7 +135,7 @@ export function tfServingRoutes(app: FastifyInstance, ctx: ServeContext): void {
     }),
   );
 
-  const status = async (req: FastifyRequest<{ Params: Params }>): Promise<unknown> => {
+  const status = (req: FastifyRequest<{ Params: Params }>): unknown => {
     const m = modelOf(ctx, req, req.params.model);
     const sel = selOf(req.params);
     if (sel.version === undefined && sel.label === undefined)
@@ -281,7 +281,7 @@ export function tfServingRoutes(app: FastifyInstance, ctx: ServeContext): void {
     return { result, model_version: String(v.version) };
   };
 
-  const regress = async (req: FastifyRequest<{ Params: Params }>): Promise<never> => {
+  const regress = (req: FastifyRequest<{ Params: Params }>): never => {
     modelOf(ctx, req, req.params.model);
     throw new ServeError(
       'BAD_REQUEST',

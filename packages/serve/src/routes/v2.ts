@@ -54,7 +54,7 @@ export function v2Routes(app: FastifyInstance, ctx: ServeContext, serverVersion:
   app.get(
     '/v2/health/live',
     { config: { routeId: 'v2_live' }, schema: { tags, summary: 'Server live' } },
-    async () => ({ live: true }),
+    () => ({ live: true }),
   );
   app.get(
     '/v2/health/ready',
@@ -71,7 +71,7 @@ export function v2Routes(app: FastifyInstance, ctx: ServeContext, serverVersion:
   app.get(
     '/v2',
     { config: { routeId: 'v2_server' }, schema: { tags, summary: 'Server metadata' } },
-    async () => ({
+    () => ({
       name: 'mlship',
       version: serverVersion,
       extensions: [],
