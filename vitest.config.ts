@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 // For the IDE and merged coverage; CI runs each package's own `vitest run` through turbo.
 export default defineConfig({
   test: {
-    projects: ['packages/*'],
+    projects: ['packages/*', 'checks'],
   },
 });

@@ -9,8 +9,13 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let reports = 0;
-for (const name of readdirSync(path.join(root, 'packages'))) {
-  const file = path.join(root, 'packages', name, '.vitest-report.json');
+const dirs = [
+  ...readdirSync(path.join(root, 'packages')).map((name) => path.join('packages', name)),
+  'checks',
+];
+for (const dir of dirs) {
+  const name = path.basename(dir);
+  const file = path.join(root, dir, '.vitest-report.json');
   if (!existsSync(file)) continue;
   const report = JSON.parse(readFileSync(file, 'utf8'));
   reports++;
