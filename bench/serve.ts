@@ -24,18 +24,23 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pngjs from 'pngjs';
 import { loadMnist } from '@mlship/data';
 import { buildModel, defaultCnnSpec, predict, saveModelDir } from '@mlship/model';
 import { getRuntimeInfo, initRuntime } from '@mlship/tf';
 
+const { PNG } = pngjs;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.join(here, '..', 'packages', 'serve', 'dist', 'bin.js');
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 5));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const extra: string[] = [];
 if (process.env.BENCH_WORKERS) extra.push('--workers', process.env.BENCH_WORKERS);
-if (process.env.BENCH_MAX_DELAY_MS) extra.push('--max-delay-ms', process.env.BENCH_MAX_DELAY_MS);
-if (process.env.BENCH_MAX_BATCH) extra.push('--max-batch-size', process.env.BENCH_MAX_BATCH);
+// Batching options go to the batching server only (the other runs with --no-batching).
+const batchArgs: string[] = [];
+if (process.env.BENCH_MAX_DELAY_MS)
+  batchArgs.push('--max-delay-ms', process.env.BENCH_MAX_DELAY_MS);
+if (process.env.BENCH_MAX_BATCH) batchArgs.push('--max-batch-size', process.env.BENCH_MAX_BATCH);
 
 interface Row {
   route: 'predict' | 'infer';
@@ -46,6 +51,14 @@ interface Row {
   p99Ms: number;
   non2xx: number;
   errors: number;
+}
+
+/** A grey 28x28 image as a base64 PNG (pngjs, as a client would send it). */
+function encodePng(pixels: Uint8Array): string {
+  const img = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < 784; p++)
+    img.data.set([pixels[p] ?? 0, pixels[p] ?? 0, pixels[p] ?? 0, 255], 4 * p);
+  return PNG.sync.write(img).toString('base64');
 }
 
 async function startServer(
@@ -64,7 +77,7 @@ async function startServer(
     'info',
     ...extra,
   ];
-  if (!batching) args.push('--no-batching');
+  args.push(...(batching ? batchArgs : ['--no-batching']));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -108,13 +121,26 @@ try {
   const image = Array.from({ length: 28 }, (_, y) =>
     Array.from({ length: 28 }, (_, x) => [(pixels[y * 28 + x] as number) / 255]),
   );
-  const bodies = {
-    predict: JSON.stringify({ instances: [image] }),
-    infer: JSON.stringify({
-      inputs: [{ name: 'input', shape: [1, 28, 28, 1], datatype: 'FP32', data: image.flat(2) }],
-      outputs: [{ name: 'probabilities' }],
-    }),
-  };
+  // BENCH_BODY=b64 sends the image as a base64 PNG ({"b64"} / BYTES) instead of 784 JSON numbers.
+  const png = encodePng(pixels);
+  const bodies =
+    process.env.BENCH_BODY === 'b64'
+      ? {
+          predict: JSON.stringify({ instances: [{ b64: png }] }),
+          infer: JSON.stringify({
+            inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', data: [png] }],
+            outputs: [{ name: 'probabilities' }],
+          }),
+        }
+      : {
+          predict: JSON.stringify({ instances: [image] }),
+          infer: JSON.stringify({
+            inputs: [
+              { name: 'input', shape: [1, 28, 28, 1], datatype: 'FP32', data: image.flat(2) },
+            ],
+            outputs: [{ name: 'probabilities' }],
+          }),
+        };
 
   // Raw batched predict: 4,096 images, batch 256, on this thread (after one warm-up pass).
   const raw = {
@@ -189,7 +215,9 @@ try {
     seconds: SECONDS,
     cpus: os.cpus().length,
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    body: process.env.BENCH_BODY === 'b64' ? 'b64 png' : 'json numbers',
     serverArgs: extra,
+    batchingArgs: batchArgs,
     rawPredictImagesPerSec: Math.round(rawImagesPerSec),
     rows,
     serverSide,

@@ -88,7 +88,8 @@ export function decodeB64Into(
 
 /**
  * Writes a nested list of `shape` (finite numbers at the leaves) into `out` at `at`, checking every
- * level; raw pixels (`raw`) are scaled per the signature, model inputs are copied.
+ * level. The field path of a message (`instances[3][27][0]`) is built from `index` only when
+ * something is wrong: building it for every row costs more than the copy.
  */
 function nestedInto(
   v: unknown,
@@ -96,31 +97,32 @@ function nestedInto(
   depth: number,
   out: Float32Array,
   at: number,
-  where: string,
-  full: readonly number[],
-  map: (x: number) => number,
+  base: string,
+  index: number[],
 ): number {
   const want = shape[depth] as number;
+  const where = (): string => base + index.slice(0, depth).map((i) => `[${i}]`).join('');
   if (!Array.isArray(v) || v.length !== want) {
     throw badRequest(
-      `${where}: expected a list of ${want} (each instance has shape ${shapeText(full)}), got ${describe(v)}`,
-      where,
+      `${where()}: expected a list of ${want} (each instance has shape ${shapeText(shape)}), got ${describe(v)}`,
+      where(),
     );
   }
   if (depth === shape.length - 1) {
     for (let i = 0; i < want; i++) {
       const x = v[i] as unknown;
-      if (typeof x !== 'number' || !Number.isFinite(x))
-        throw badRequest(
-          `${where}[${i}]: expected a finite number, got ${describe(x)}`,
-          `${where}[${i}]`,
-        );
-      out[at++] = map(x);
+      if (typeof x !== 'number' || !Number.isFinite(x)) {
+        const path = `${where()}[${i}]`;
+        throw badRequest(`${path}: expected a finite number, got ${describe(x)}`, path);
+      }
+      out[at++] = x;
     }
     return at;
   }
-  for (let i = 0; i < want; i++)
-    at = nestedInto(v[i], shape, depth + 1, out, at, `${where}[${i}]`, full, map);
+  for (let i = 0; i < want; i++) {
+    index[depth] = i;
+    at = nestedInto(v[i], shape, depth + 1, out, at, base, index);
+  }
   return at;
 }
 
@@ -133,8 +135,6 @@ function checkCount(n: number, sig: Signature, where: string): void {
     );
 }
 
-const identity = (x: number): number => x;
-
 /** One instance: a nested list (model input, float32) or `{"b64": ...}` (an image file), into row `row`. */
 function instanceInto(
   v: unknown,
@@ -145,7 +145,7 @@ function instanceInto(
 ): void {
   if (isB64(v)) return decodeB64Into(v.b64, sig, out, row, `${where}.b64`);
   const shape = sig.input.shape;
-  nestedInto(v, shape, 0, out, row * shape[0] * shape[1] * shape[2], where, shape, identity);
+  nestedInto(v, shape, 0, out, row * shape[0] * shape[1] * shape[2], where, []);
 }
 
 function inputName(v: Record<string, unknown>, where: string): unknown {
