@@ -5,7 +5,8 @@
  * one thread) measured in the same run.
  *
  *   pnpm bench:serve   (env BENCH_SECONDS per measurement, default 5; BENCH_WORKERS, default the
- *                       server default; BENCH_MAX_DELAY_MS, BENCH_MAX_BATCH, BENCH_CONCURRENCY=1,16,64)
+ *                       server default; BENCH_MAX_DELAY_MS, BENCH_MAX_BATCH, BENCH_CONCURRENCY=1,16,64;
+ *                       BENCH_BODY=json to send 784 JSON numbers instead of a base64 PNG)
  *
  * The server is the built `mlship-serve` (packages/serve/dist/bin.js) in a child process, so the
  * load generator (autocannon, in this process) does not share its event loop. On a 2-core machine
@@ -121,10 +122,11 @@ try {
   const image = Array.from({ length: 28 }, (_, y) =>
     Array.from({ length: 28 }, (_, x) => [(pixels[y * 28 + x] as number) / 255]),
   );
-  // BENCH_BODY=b64 sends the image as a base64 PNG ({"b64"} / BYTES) instead of 784 JSON numbers.
+  // The image goes as a base64 PNG ({"b64"} / BYTES), as clients send images; BENCH_BODY=json sends
+  // it as 784 JSON numbers (model input), whose JSON.parse then dominates the event loop's work.
   const png = encodePng(pixels);
   const bodies =
-    process.env.BENCH_BODY === 'b64'
+    process.env.BENCH_BODY !== 'json'
       ? {
           predict: JSON.stringify({ instances: [{ b64: png }] }),
           infer: JSON.stringify({
@@ -215,7 +217,7 @@ try {
     seconds: SECONDS,
     cpus: os.cpus().length,
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
-    body: process.env.BENCH_BODY === 'b64' ? 'b64 png' : 'json numbers',
+    body: process.env.BENCH_BODY === 'json' ? 'json numbers' : 'b64 png',
     serverArgs: extra,
     batchingArgs: batchArgs,
     rawPredictImagesPerSec: Math.round(rawImagesPerSec),
