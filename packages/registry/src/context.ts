@@ -1,4 +1,5 @@
 import { createFsAdapter, type FsAdapter } from '@mlship/core';
+import { RegistryError } from './errors';
 import { FileLock } from './storage/lock';
 import type { Identity, OpenRegistryOptions, RegistryFs } from './types';
 
@@ -36,6 +37,8 @@ export interface RegistryContext {
   readonly branchRef: string;
   /** Where temporary ref files go before their rename, `<gitdir>/mlship-tmp`. */
   readonly tmpDir: string;
+  /** Opened with `readOnly: true`: every write is refused. */
+  readonly readOnly: boolean;
 }
 
 /** @internal Builds the context of a registry whose git directory is known. */
@@ -56,6 +59,7 @@ export function createContext(
     clock: options.clock ?? (() => new Date()),
     branchRef: `refs/heads/${options.branch ?? 'mlship'}`,
     tmpDir: `${gitdir}/mlship-tmp`,
+    readOnly: options.readOnly === true,
   };
 }
 
@@ -64,7 +68,46 @@ export function gitArgs(ctx: RegistryContext): { fs: RegistryFs; gitdir: string;
   return { fs: ctx.fsa.fs, gitdir: ctx.gitdir, cache: ctx.cache };
 }
 
-/** @internal Runs fn under the registry write lock. */
-export function withLock<T>(ctx: RegistryContext, fn: () => Promise<T>): Promise<T> {
+/** @internal Throws WRITE_FAILED when the registry was opened with `readOnly: true`. */
+export function assertWritable(ctx: RegistryContext): void {
+  if (ctx.readOnly) {
+    throw new RegistryError(
+      'WRITE_FAILED',
+      `The registry at ${ctx.dir} was opened with { readOnly: true }: it cannot be written (open it without readOnly to register, assign, repair or pull)`,
+      { data: { path: ctx.gitdir } },
+    );
+  }
+}
+
+/** @internal Runs fn under the registry write lock; refused when the registry was opened read-only. */
+export async function withLock<T>(ctx: RegistryContext, fn: () => Promise<T>): Promise<T> {
+  assertWritable(ctx);
   return ctx.lock.with(fn);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * @internal Runs an object read again when it failed because the object moved under it: `git gc`
+ * (also run by git on its own) packs loose objects and deletes them, and replaces packs by new
+ * ones, so a read that listed the old files can miss the object for a moment. git itself re-scans
+ * its packs and retries; so does this (3 more tries, 5-20 ms apart).
+ */
+export async function retryRead<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      // isomorphic-git reports a pack file that vanished under it as NotFoundError,
+      // InternalError, ENOENT, or a TypeError from reading its (null) contents
+      const moved =
+        code === 'NotFoundError' ||
+        code === 'InternalError' ||
+        code === 'ENOENT' ||
+        e instanceof TypeError;
+      if (!moved || attempt >= 3) throw e;
+      await sleep(5 * 2 ** attempt);
+    }
+  }
 }

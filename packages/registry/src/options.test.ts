@@ -25,7 +25,7 @@ describe('unknown option keys are refused with INVALID_OPTION naming the key and
       'openRegistry',
       () => openRegistry(bad({ dir: join(root, 'x'), creat: false })),
       'creat',
-      /openRegistry options: unknown option "creat" \(did you mean "create"\?\); accepted: dir, gitdir, create, bare, fs, author, clock, branch, lock$/,
+      /openRegistry options: unknown option "creat" \(did you mean "create"\?\); accepted: dir, gitdir, create, bare, fs, author, clock, branch, lock, readOnly$/,
     ],
     [
       'openRegistry lock',

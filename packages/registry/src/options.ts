@@ -12,7 +12,7 @@ export function checkKeys(options: unknown, accepted: readonly string[], where: 
 
 /** @internal The accepted keys of each public options object. */
 export const OPTION_KEYS = {
-  open: ['dir', 'gitdir', 'create', 'bare', 'fs', 'author', 'clock', 'branch', 'lock'],
+  open: ['dir', 'gitdir', 'create', 'bare', 'fs', 'author', 'clock', 'branch', 'lock', 'readOnly'],
   lock: ['timeoutMs', 'staleMs'],
   author: ['name', 'email'],
   register: ['metrics', 'params', 'datasets', 'parent', 'strategy', 'tags', 'message', 'stages'],

@@ -50,6 +50,12 @@ export interface OpenRegistryOptions {
   branch?: string;
   /** Write-lock behaviour. */
   lock?: LockOptions;
+  /**
+   * Open for reading only: no repair is attempted (so a read-only mount with a registration cut
+   * off half-way opens, and every complete version reads as usual) and every write is refused
+   * with `WRITE_FAILED`. Default false.
+   */
+  readOnly?: boolean;
 }
 
 /** One file of a model directory as mlship.json lists it: core's `FileEntry` (`sha256`, `bytes`). */

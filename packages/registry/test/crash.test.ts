@@ -32,6 +32,7 @@ describe('crash safety', () => {
     await gitCli(root, 'init', '-q', '--bare', repo);
     const reported = new Map<number, string>();
     let kills = 0;
+    let stagesChecked = 0;
     for (const delay of delays(42, KILLS)) {
       const child = spawnTs(CHILD, [
         repo,
@@ -70,8 +71,17 @@ describe('crash safety', () => {
       expect(versions).toEqual(versions.map((_, i) => i + 1));
       const commits = new Map(listed.map((v) => [v.version, v.commit]));
       for (const [version, commit] of reported) expect(commits.get(version)).toBe(commit);
+      // every registration that asked for a stage has its stage tag (repair completes stages too)
+      const stageTags = new Set((await gitCli(repo, 'tag', '-l', 'cnn#*')).trim().split('\n'));
+      const log = listed.length ? await gitCli(repo, 'log', '--format=%B', 'mlship') : '';
+      const asked = [...log.matchAll(/^Mlship-Stage: (\S+)#(\d+)$/gm)].map(
+        (m) => `cnn#${m[1]}#${m[2]}`,
+      );
+      for (const t of asked) expect(stageTags).toContain(t);
+      stagesChecked += asked.length;
     }
     expect(kills).toBe(KILLS);
+    expect(stagesChecked).toBeGreaterThan(0);
     expect(reported.size).toBeGreaterThan(0);
 
     // every version, reported or completed by repair, checks out verified

@@ -1,8 +1,10 @@
 // The registry beside git's own maintenance: `git gc` packs objects and refs.
+import { execFileSync, spawn } from 'node:child_process';
+import * as nodeFs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRegistry } from '../src/index';
+import { openRegistry, type RegistryFs } from '../src/index';
 import {
   assignStages,
   fsckStrict,
@@ -45,6 +47,122 @@ describe('git gc', () => {
     expect((await looseCount()) - loose0).toBeLessThanOrEqual(8);
     await again.checkout('cnn@v1', join(root, 'after-gc'));
     expect((await again.resolve('cnn#production')).version).toBe(2);
+    await fsckStrict(repo);
+  });
+});
+
+/**
+ * node:fs, with a hook run once at a chosen moment of the registry's file access: there the real
+ * `git` does what `git gc` does on its own (pack the refs, prune empty object directories).
+ */
+function fsWithHook(
+  when: (op: 'readFile' | 'readdir' | 'writeFile', path: string) => boolean,
+  hook: (path: string) => void,
+): { fs: RegistryFs; fired: () => boolean } {
+  let fired = false;
+  const p = nodeFs.promises;
+  const wrap =
+    (op: 'readFile' | 'readdir' | 'writeFile', after: boolean) =>
+    async (path: string, ...rest: unknown[]): Promise<unknown> => {
+      const fire = !fired && when(op, String(path));
+      if (fire && !after) {
+        fired = true;
+        hook(String(path));
+      }
+      try {
+        return await (p[op] as (...a: unknown[]) => Promise<unknown>)(path, ...rest);
+      } finally {
+        if (fire && after) {
+          fired = true;
+          hook(String(path));
+        }
+      }
+    };
+  return {
+    fs: {
+      promises: {
+        ...p,
+        readFile: wrap('readFile', true),
+        readdir: wrap('readdir', true),
+        writeFile: wrap('writeFile', false),
+      },
+    } as unknown as RegistryFs,
+    fired: () => fired,
+  };
+}
+
+describe('git gc and git pack-refs beside a registration', () => {
+  it.each([
+    ['right after packed-refs was read', 'readFile', /\/packed-refs$/],
+    ['right after refs/tags was listed', 'readdir', /\/refs\/tags$/],
+  ] as const)(
+    '`git pack-refs --all --prune` %s: the registration succeeds (no false REF_CONFLICT, no lost tag)',
+    async (what, op, pattern) => {
+      const repo = join(root, `pack-refs-${op}`);
+      const writer = await openRegistry({ dir: repo, bare: true });
+      await writer.register('cnn', dirs.base, { stages: ['production'] });
+      const { fs, fired } = fsWithHook(
+        (o, path) => o === op && pattern.test(path),
+        () => execFileSync('git', ['pack-refs', '--all', '--prune'], { cwd: repo }),
+      );
+      const reg = await openRegistry({ dir: repo, fs });
+      const v2 = await reg.register('cnn', dirs.frozen, { parent: 'cnn@v1', stages: ['staging'] });
+      expect(fired()).toBe(true);
+      expect(v2.version).toBe(2);
+      expect(await gitCli(repo, 'tag', '-l')).toBe(
+        'cnn#production#1\ncnn#staging#2\ncnn@v1.0.0\ncnn@v2.0.0\n',
+      );
+      expect((await reg.show('cnn@v2')).record.parent).toBe('cnn@v1.0.0');
+      await fsckStrict(repo);
+      void what;
+    },
+  );
+
+  it('`git prune` removing an empty object directory between its creation and the write: retried', async () => {
+    const repo = join(root, 'prune-fanout');
+    await openRegistry({ dir: repo, bare: true });
+    const { fs, fired } = fsWithHook(
+      (o, path) => o === 'writeFile' && /\/objects\/[0-9a-f]{2}\/tmp_obj_/.test(path),
+      (path) => {
+        const dir = path.slice(0, path.lastIndexOf('/'));
+        if (nodeFs.readdirSync(dir).length === 0) nodeFs.rmdirSync(dir); // what prune does
+      },
+    );
+    const reg = await openRegistry({ dir: repo, fs });
+    expect((await reg.register('cnn', dirs.base)).version).toBe(1);
+    expect(fired()).toBe(true);
+    await fsckStrict(repo);
+  });
+
+  it('registrations and assignments stay correct while real `git gc` and `git pack-refs` loop beside them', async () => {
+    const repo = join(root, 'gc-loop');
+    await gitCli(root, 'init', '-q', '--bare', repo);
+    const loop = spawn(
+      'sh',
+      // plain gc, as git runs it by itself (`--prune=now` is unsafe beside any writer, git's own too)
+      ['-c', 'while true; do git gc -q; git pack-refs --all --prune; done'],
+      { cwd: repo, stdio: 'ignore' },
+    );
+    try {
+      const reg = await openRegistry({ dir: repo });
+      const models = [dirs.base, dirs.frozen, dirs.scratch];
+      for (let i = 0; i < 12; i++) {
+        const v = await reg.register('cnn', models[i % 3]!, {
+          stages: i % 4 === 3 ? ['staging'] : [],
+        });
+        expect(v.version).toBe(i + 1);
+        if (i % 3 === 2) await reg.assign(v.tag, 'production');
+      }
+    } finally {
+      loop.kill('SIGKILL');
+    }
+    const reg = await openRegistry({ dir: repo });
+    expect((await reg.versions('cnn')).map((v) => v.version)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect((await reg.resolve('cnn#production')).version).toBe(12);
+    expect((await reg.stageHistory('cnn')).map((e) => e.counter)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await reg.checkout('cnn@latest', join(root, 'gc-loop-out'));
     await fsckStrict(repo);
   });
 });

@@ -27,4 +27,38 @@ describe('recovery', () => {
     expect((await reopened.resolve('cnn@latest')).commit).toBe(v2.commit);
     await fsckStrict(repo);
   });
+
+  it('a registration with stages cut off before its stage tags gets them back, byte-identical, and no second version', async () => {
+    const repo = join(root, 'repair-stages');
+    const reg = await openRegistry({ dir: repo, bare: true });
+    await reg.register('cnn', dirs.base);
+    await reg.assign('cnn@v1', 'staging');
+    const v2 = await reg.register('cnn', dirs.frozen, { stages: ['production', 'staging'] });
+    const tags = ['cnn#production#2', 'cnn#staging#3'];
+    const oids = await Promise.all(
+      tags.map(async (t) => (await gitCli(repo, 'rev-parse', t)).trim()),
+    );
+    expect(await gitCli(repo, 'log', '-1', '--format=%B', 'mlship')).toMatch(
+      /^Mlship-Stage: production#2\nMlship-Stage: staging#3$/m,
+    );
+    // the process died after the branch moved: no version tag, no stage tags
+    for (const t of ['cnn@v2.0.0', ...tags]) await unlink(join(repo, 'refs', 'tags', t));
+    const reopened = await openRegistry({ dir: repo });
+    for (const [i, t] of tags.entries())
+      expect((await gitCli(repo, 'rev-parse', t)).trim()).toBe(oids[i]);
+    expect((await reopened.resolve('cnn#production')).commit).toBe(v2.commit);
+    expect((await reopened.resolve('cnn#staging')).version).toBe(2);
+    expect((await reopened.versions('cnn')).map((v) => v.version)).toEqual([1, 2]);
+    await fsckStrict(repo);
+  });
+
+  it('a write repairs first: an assign after a cut-off registration does not take its stage counter', async () => {
+    const repo = join(root, 'repair-before-assign');
+    const reg = await openRegistry({ dir: repo, bare: true });
+    await reg.register('cnn', dirs.base, { stages: ['production'] });
+    await unlink(join(repo, 'refs', 'tags', 'cnn#production#1'));
+    const e = await reg.assign('cnn@v1', 'staging');
+    expect(e.tag).toBe('cnn#staging#2');
+    expect(await gitCli(repo, 'tag', '-l', 'cnn#*')).toBe('cnn#production#1\ncnn#staging#2\n');
+  });
 });

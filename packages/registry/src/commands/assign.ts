@@ -4,6 +4,7 @@ import { OPTION_KEYS, checkKeys } from '../options';
 import { ObjectWriter } from '../storage/objects';
 import { modelState, resolveIn, stamp } from '../storage/state';
 import { writeStageTag } from '../storage/tags';
+import { repairLocked } from './repair';
 import type { EventOptions, StageEvent } from '../types';
 import { operation } from '../errors';
 
@@ -29,6 +30,7 @@ export const assign = operation(
     checkKeys(options, OPTION_KEYS.event, 'assign options');
     const name = parseVersionRef(ref).name;
     return withLock(ctx, async () => {
+      await repairLocked(ctx);
       const m = await modelState(ctx, name);
       const v = resolveIn(name, m, ref);
       const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
@@ -61,6 +63,7 @@ export const unassign = operation(
     assertName(stage, 'stage');
     checkKeys(options, OPTION_KEYS.event, 'unassign options');
     return withLock(ctx, async () => {
+      await repairLocked(ctx);
       const m = await modelState(ctx, name);
       const v = resolveIn(name, m, `${name}#${stage}`);
       const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);

@@ -3,6 +3,7 @@ import { joinPath, parentPath, writeDirectoryAtomic, type FsAdapter } from '@mls
 import type { RegistryContext } from '../context';
 import { RegistryError, toRegistryError, operation } from '../errors';
 import { OPTION_KEYS, checkKeys, checkString } from '../options';
+import { readRecord } from '../storage/records';
 import { readVerifiedFiles } from '../storage/verify';
 import type { CheckoutOptions, CheckoutResult } from '../types';
 import { resolve } from './resolve';
@@ -77,6 +78,8 @@ export const checkout = operation(
     checkString(destDir, 'checkout: destDir');
     await checkDestination(ctx, destDir);
     const v = await resolve(ctx, ref);
+    // the commit must hold this version's record: a tag on another version's commit is refused
+    await readRecord(ctx, v);
     const files = await readVerifiedFiles(ctx, v);
     const fsa = ctx.fsa;
     const dest = destDir.length > 1 ? destDir.replace(/\/+$/, '') : destDir;

@@ -4,6 +4,7 @@ import { OPTION_KEYS, checkKeys } from '../options';
 import { ObjectWriter } from '../storage/objects';
 import { modelState, resolveIn, stamp } from '../storage/state';
 import { writeDeregisterTag } from '../storage/tags';
+import { repairLocked } from './repair';
 import type { DeregisterResult, EventOptions } from '../types';
 import { operation } from '../errors';
 
@@ -26,6 +27,7 @@ export const deregister = operation(
     checkKeys(options, OPTION_KEYS.event, 'deregister options');
     const name = parseVersionRef(ref).name;
     return withLock(ctx, async () => {
+      await repairLocked(ctx);
       const m = await modelState(ctx, name);
       const v = resolveIn(name, m, ref);
       const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);

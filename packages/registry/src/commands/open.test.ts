@@ -61,3 +61,41 @@ describe('read-only repositories', () => {
     });
   });
 });
+
+describe('read-only open', () => {
+  it('opens a read-only mount with a registration cut off half-way, reads every complete version, refuses writes', async () => {
+    const repo = join(root, 'readonly-pending');
+    const writer = await openRegistry({ dir: repo, bare: true });
+    await writer.register('cnn', dirs.base, { stages: ['production'] });
+    await writer.register('cnn', dirs.frozen);
+    // cut off after the commit point: v2's tag is missing, a repair is pending
+    await nodeFs.promises.unlink(join(repo, 'refs', 'tags', 'cnn@v2.0.0'));
+    const fs = readOnlyFs(repo);
+    expect(await errorOf(openRegistry({ dir: repo, fs, create: false }))).toMatchObject({
+      code: 'WRITE_FAILED',
+    });
+    const reader = await openRegistry({ dir: repo, fs, readOnly: true });
+    expect((await reader.versions('cnn')).map((v) => v.version)).toEqual([1]);
+    expect((await reader.resolve('cnn#production')).version).toBe(1);
+    await reader.checkout('cnn@latest', join(root, 'ro-pending-out'));
+    for (const write of [
+      () => reader.register('cnn', dirs.scratch),
+      () => reader.assign('cnn@v1', 'staging'),
+      () => reader.repair(),
+    ]) {
+      expect(await errorOf(write())).toMatchObject({
+        code: 'WRITE_FAILED',
+        message: expect.stringMatching(/opened with \{ readOnly: true \}/),
+      });
+    }
+    // and a writable open completes v2
+    expect((await (await openRegistry({ dir: repo })).resolve('cnn@latest')).version).toBe(2);
+  });
+
+  it('does not create a repository', async () => {
+    expect(
+      await errorOf(openRegistry({ dir: join(root, 'nothing'), readOnly: true })),
+    ).toMatchObject({ code: 'NOT_A_REPOSITORY' });
+    expect(nodeFs.existsSync(join(root, 'nothing'))).toBe(false);
+  });
+});

@@ -64,7 +64,8 @@ function checkOpenOptions(options: OpenRegistryOptions): void {
  * Opens (or creates) a model registry in a git repository — a working tree or a bare repository —
  * and completes any registration a killed process left half-done.
  *
- * @param options - `dir` and optional `gitdir`, `create`, `bare`, `fs`, `author`, `clock`, `branch`, `lock`
+ * @param options - `dir` and optional `gitdir`, `create`, `bare`, `fs`, `author`, `clock`, `branch`,
+ *   `lock`, `readOnly` (skip the repair, refuse writes: for read-only mounts)
  * @returns the registry
  * @throws RegistryError `NOT_A_REPOSITORY` when `dir` holds no repository and `create` is false,
  *   `INVALID_OPTION` for a bad or unknown option, `LOCK_TIMEOUT` when a pending repair cannot get
@@ -88,7 +89,7 @@ export const openRegistry = operation(
     const dir = options.dir.replace(/\/+$/, '') || '/';
     let gitdir = options.gitdir ?? (await findGitdir(fsa, dir));
     if (!gitdir) {
-      if (options.create === false) {
+      if (options.create === false || options.readOnly === true) {
         throw new RegistryError(
           'NOT_A_REPOSITORY',
           `${dir} is not a git repository (no .git directory, not a bare repository); pass create: true to create one`,
@@ -112,7 +113,7 @@ export const openRegistry = operation(
     // Only when a registration was cut off after its commit point: take the lock (waiting for a live
     // writer or breaking a dead one's lock) and complete it. Otherwise open() writes nothing, so a
     // read-only repository (e.g. mounted into a serving container) opens fine.
-    if (await needsRepair(ctx)) await repair(ctx);
+    if (!ctx.readOnly && (await needsRepair(ctx))) await repair(ctx);
     return new Registry(ctx);
   },
   (options) => `opening the registry at ${String(options?.dir)}`,

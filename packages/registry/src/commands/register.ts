@@ -1,13 +1,13 @@
 import { readModelFiles, type ModelMeta } from '@mlship/core';
-import { withLock, type RegistryContext } from '../context';
+import { assertWritable, withLock, type RegistryContext } from '../context';
 import { RegistryError, toRegistryError, operation } from '../errors';
-import { assertName, parseVersionRef, versionTag } from '../names';
+import { assertName, parseVersionRef, stageTag, versionTag } from '../names';
 import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { ObjectWriter, personLine } from '../storage/objects';
 import { MODELS_DIR, REGISTRY_DIR, readRecordAt } from '../storage/records';
 import { readRef, writeRef } from '../storage/refs';
 import { emptyState, resolveIn, scanModels, stamp } from '../storage/state';
-import { writeStageTag, writeVersionTagObject } from '../storage/tags';
+import { writeVersionTagObject } from '../storage/tags';
 import { replaceEntry, treeEntries, writeDirTree } from '../storage/trees';
 import type {
   DatasetInfo,
@@ -16,7 +16,7 @@ import type {
   ResolvedVersion,
   VersionRecord,
 } from '../types';
-import { repairLocked } from './repair';
+import { completeRegistration, repairLocked } from './repair';
 
 const enc = new TextEncoder();
 
@@ -80,6 +80,7 @@ export const register = operation(
   ): Promise<ResolvedVersion> {
     assertName(name);
     checkRegisterOptions(options);
+    assertWritable(ctx);
     checkString(modelDir, 'register: modelDir');
     let loaded: Awaited<ReturnType<typeof readModelFiles>>;
     try {
@@ -108,8 +109,7 @@ export const register = operation(
       const state = await scanModels(ctx);
       const m = state.get(name) ?? emptyState();
       const tipRecord = tip ? await readRecordAt(ctx, tip, name) : undefined;
-      const version =
-        Math.max(0, tipRecord?.version ?? 0, ...m.versions.keys(), ...m.deregistered) + 1;
+      const version = Math.max(0, tipRecord?.version ?? 0, m.maxVersion, ...m.deregistered) + 1;
       const tag = versionTag(name, version);
 
       let parent = options.parent !== undefined ? options.parent : parentRef(meta.parent);
@@ -186,11 +186,29 @@ export const register = operation(
       });
       const rootTree = await w.tree(root);
       const person = personLine(ctx.author, now);
+      // The stages this registration assigns, with their event counters, are part of the commit:
+      // a crash after the commit point is completed by repair, stages included.
+      const stages = (options.stages ?? []).map((stage, i) => ({
+        stage,
+        counter: m.maxCounter + i + 1,
+      }));
       const trailers = [
         `Mlship-Model: ${name}`,
         `Mlship-Version: ${version}`,
         ...(parent ? [`Mlship-Parent: ${parent}`] : []),
+        ...stages.map((s) => `Mlship-Stage: ${s.stage}#${s.counter}`),
       ];
+      // Never overwrite a ref: a tag of these names made by hand (or by another tool) stops here,
+      // before anything is committed.
+      for (const t of [tag, ...stages.map((s) => stageTag(name, s.stage, s.counter))]) {
+        if (await readRef(ctx, `refs/tags/${t}`)) {
+          throw new RegistryError(
+            'REF_CONFLICT',
+            `Tag ${t} already exists; the registry never overwrites a ref (remove or rename the tag, or run repair)`,
+            { data: { ref: t } },
+          );
+        }
+      }
       const commit = await w.commit({
         tree: rootTree,
         parents: tip ? [tip] : [],
@@ -198,7 +216,8 @@ export const register = operation(
         committer: person,
         message: `Register ${tag}\n\n${options.message ? `${options.message}\n\n` : ''}${trailers.join('\n')}\n`,
       });
-      const tagOid = await writeVersionTagObject(w, record, commit, person);
+      // the version tag object too is written before the commit point (inert until its ref)
+      await writeVersionTagObject(w, record, commit, person);
 
       // Commit point: the branch moves (compare-and-swap under the lock), then the tag follows.
       if ((await readRef(ctx, ctx.branchRef)) !== localTip) {
@@ -208,24 +227,10 @@ export const register = operation(
           { data: { ref: ctx.branchRef } },
         );
       }
-      await writeRef(ctx, ctx.branchRef, commit);
-      await writeRef(ctx, `refs/tags/${tag}`, tagOid);
-      const out: ResolvedVersion = { name, version, tag, commit };
-      let counter = m.maxCounter;
-      for (const stage of options.stages ?? []) {
-        counter += 1;
-        await writeStageTag(
-          ctx,
-          w,
-          out,
-          stage,
-          counter,
-          false,
-          `Assigned with ${tag}`,
-          stamp(ctx, m),
-        );
-      }
-      return out;
+      await writeRef(ctx, ctx.branchRef, commit, { oid: localTip });
+      // the same code as repair: the version tag (object already written: `tagOid`), then stages
+      await completeRegistration(ctx, w, commit);
+      return { name, version, tag, commit };
     });
   },
   (_ctx, name, modelDir) => `registering ${String(modelDir)} as ${String(name)}`,

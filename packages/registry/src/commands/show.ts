@@ -1,5 +1,5 @@
 import * as git from 'isomorphic-git';
-import { gitArgs, type RegistryContext } from '../context';
+import { gitArgs, retryRead, type RegistryContext } from '../context';
 import { parseVersionRef } from '../names';
 import { MODELS_DIR, readRecord } from '../storage/records';
 import { modelState, resolveIn, stagesOf } from '../storage/state';
@@ -31,7 +31,9 @@ export const show = operation(
     const metaEntry = entries.find((e) => e.path === 'mlship.json');
     if (metaEntry)
       metadata = JSON.parse(
-        dec.decode((await git.readBlob({ ...gitArgs(ctx), oid: metaEntry.oid })).blob),
+        dec.decode(
+          (await retryRead(() => git.readBlob({ ...gitArgs(ctx), oid: metaEntry.oid }))).blob,
+        ),
       ) as Record<string, unknown>;
     let parent: ResolvedVersion | null = null;
     if (record.parent) {

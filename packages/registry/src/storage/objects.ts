@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as git from 'isomorphic-git';
-import type { FsAdapter } from '@mlship/core';
+import { errnoCode, type FsAdapter } from '@mlship/core';
 import type { Identity } from '../types';
 
 /** @internal A tree entry as git stores it. */
@@ -33,6 +33,25 @@ function hexToBytes(hex: string): Uint8Array {
 
 function treeSortKey(e: TreeEntry): string {
   return e.mode === '40000' ? `${e.name}/` : e.name;
+}
+
+/**
+ * @internal Runs `write` (which creates a file in `dir`) after creating `dir`, again when the
+ * directory vanished in between (ENOENT: `git prune` removed it while it was empty).
+ */
+export async function retryPruned<T>(
+  fsa: FsAdapter,
+  dir: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    await fsa.mkdirp(dir);
+    try {
+      return await write();
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT' || attempt >= 5) throw e;
+    }
+  }
 }
 
 /**
@@ -88,18 +107,23 @@ export class ObjectWriter {
 
   /**
    * Writes a loose object file as git does: `objects/xx/tmp_obj_<random>` first (a name `git fsck`
-   * and `git gc` know as a temporary), then renamed to its id.
+   * and `git gc` know as a temporary), then renamed to its id. `git prune` (run by `git gc`, also
+   * automatically) removes empty fan-out directories, possibly between our mkdir and our write:
+   * like git's own object writer, the write is retried after re-creating the directory.
    */
   private async writeLoose(dir: string, oid: string, deflated: Uint8Array): Promise<void> {
     const path = `${dir}/${oid.slice(2)}`;
     const p = this.fsa.fs.promises;
     if (!p.rename) {
+      await this.fsa.mkdirp(dir);
       await p.writeFile(path, deflated);
       return;
     }
-    await this.fsa.mkdirp(dir);
-    const tmp = `${dir}/tmp_obj_${process.pid}_${randomBytes(6).toString('hex')}`;
-    await p.writeFile(tmp, deflated);
+    const tmp = await retryPruned(this.fsa, dir, async () => {
+      const name = `${dir}/tmp_obj_${process.pid}_${randomBytes(6).toString('hex')}`;
+      await p.writeFile(name, deflated);
+      return name;
+    });
     try {
       await p.rename(tmp, path);
     } catch (e) {

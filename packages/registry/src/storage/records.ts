@@ -1,5 +1,5 @@
 import * as git from 'isomorphic-git';
-import { gitArgs, type RegistryContext } from '../context';
+import { gitArgs, retryRead, type RegistryContext } from '../context';
 import { RegistryError } from '../errors';
 import { isValidName } from '../names';
 import type { ResolvedVersion, VersionRecord } from '../types';
@@ -11,14 +11,26 @@ export const MODELS_DIR = 'models';
 
 const dec = new TextDecoder();
 
-/** @internal The `Mlship-Model` / `Mlship-Version` trailers of a registry commit (last paragraph only). */
-export function registrationTrailers(message: string): { name?: string; version?: number } {
+/**
+ * @internal The trailers of a registry commit (last paragraph only): `Mlship-Model`,
+ * `Mlship-Version`, and one `Mlship-Stage: <stage>#<K>` per stage the registration assigns (so a
+ * registration cut off before its stage tags is completed by repair, stages included).
+ */
+export function registrationTrailers(message: string): {
+  name?: string;
+  version?: number;
+  stages: { stage: string; counter: number }[];
+} {
   const last = message.trimEnd().split('\n\n').pop() ?? '';
   const name = /^Mlship-Model: (.+)$/m.exec(last)?.[1];
   const version = Number(/^Mlship-Version: (\d+)$/m.exec(last)?.[1]);
+  const stages = [...last.matchAll(/^Mlship-Stage: ([^#\s]+)#(\d+)$/gm)]
+    .map((m) => ({ stage: m[1]!, counter: Number(m[2]) }))
+    .filter((s) => isValidName(s.stage) && Number.isSafeInteger(s.counter) && s.counter > 0);
   return {
     ...(name && isValidName(name) ? { name } : {}),
     ...(Number.isSafeInteger(version) && version > 0 ? { version } : {}),
+    stages,
   };
 }
 
@@ -29,11 +41,9 @@ export async function readRecordAt(
   name: string,
 ): Promise<VersionRecord | undefined> {
   try {
-    const { blob } = await git.readBlob({
-      ...gitArgs(ctx),
-      oid: commit,
-      filepath: `${REGISTRY_DIR}/${name}.json`,
-    });
+    const { blob } = await retryRead(() =>
+      git.readBlob({ ...gitArgs(ctx), oid: commit, filepath: `${REGISTRY_DIR}/${name}.json` }),
+    );
     return JSON.parse(dec.decode(blob)) as VersionRecord;
   } catch {
     return undefined;
@@ -43,11 +53,20 @@ export async function readRecordAt(
 /** @internal The record of a resolved version; INTEGRITY when its commit holds none for it. */
 export async function readRecord(ctx: RegistryContext, v: ResolvedVersion): Promise<VersionRecord> {
   const rec = await readRecordAt(ctx, v.commit, v.name);
-  if (!rec || rec.version !== v.version) {
+  const path = `${REGISTRY_DIR}/${v.name}.json`;
+  if (!rec) {
     throw new RegistryError(
       'INTEGRITY',
-      `Commit ${v.commit} of ${v.tag} has no registry record ${REGISTRY_DIR}/${v.name}.json for version ${v.version}`,
-      { data: { ref: v.tag, path: `${REGISTRY_DIR}/${v.name}.json`, reason: 'missing' } },
+      `Commit ${v.commit} of ${v.tag} has no registry record ${path} for version ${v.version}`,
+      { data: { ref: v.tag, path, reason: 'missing' } },
+    );
+  }
+  if (rec.version !== v.version || rec.name !== v.name) {
+    // e.g. a hand-made tag `cnn@v5.0.0` on the commit of version 2: never serve v2 as v5
+    throw new RegistryError(
+      'INTEGRITY',
+      `Tag ${v.tag} points at commit ${v.commit}, whose registry record ${path} is ${JSON.stringify(rec.name)} version ${String(rec.version)}, not version ${v.version}`,
+      { data: { ref: v.tag, path, reason: 'missing', expected: v.version, actual: rec.version } },
     );
   }
   return rec;

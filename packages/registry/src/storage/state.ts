@@ -1,5 +1,5 @@
 import * as git from 'isomorphic-git';
-import { gitArgs, type RegistryContext } from '../context';
+import { gitArgs, retryRead, type RegistryContext, type TagObject } from '../context';
 import { RegistryError } from '../errors';
 import { parseTag, parseVersionRef, versionTag, type ParsedTag } from '../names';
 import type { ResolvedVersion } from '../types';
@@ -23,14 +23,24 @@ export interface ModelState {
   deregistered: Set<number>;
   /** Stage assignments and unassignments, in counter order. */
   events: TagInfo[];
+  /** The highest event counter in any tag name of the model, readable or not. */
   maxCounter: number;
+  /** The highest version number in any tag name of the model, readable or not (never reused). */
+  maxVersion: number;
   /** Latest tagger time (seconds) of any tag of the model. */
   lastTime: number;
 }
 
 /** @internal */
 export function emptyState(): ModelState {
-  return { versions: new Map(), deregistered: new Set(), events: [], maxCounter: 0, lastTime: 0 };
+  return {
+    versions: new Map(),
+    deregistered: new Set(),
+    events: [],
+    maxCounter: 0,
+    maxVersion: 0,
+    lastTime: 0,
+  };
 }
 
 const counterOf = (t: TagInfo): number => (t.parsed as { counter: number }).counter;
@@ -45,39 +55,57 @@ export async function scanModels(
   for (const [t, oid] of refs) {
     const parsed = parseTag(t);
     if (!parsed || (only !== undefined && parsed.name !== only)) continue;
-    let info: TagInfo;
-    try {
-      let obj = ctx.tagObjects.get(oid);
-      if (!obj) {
-        const { tag } = await git.readTag({ ...gitArgs(ctx), oid });
-        obj = {
-          type: tag.type,
-          commit: tag.object,
-          time: tag.tagger.timestamp,
-          message: tag.message,
-        };
-        ctx.tagObjects.set(oid, obj); // objects are immutable: safe to keep
-      }
-      if (obj.type !== 'commit') continue;
-      info = { parsed, oid, commit: obj.commit, time: obj.time, message: obj.message };
-    } catch {
-      continue; // lightweight or unreadable tag: not one of ours
-    }
     let m = out.get(parsed.name);
     if (!m) {
       m = emptyState();
       out.set(parsed.name, m);
     }
+    // Numbers in any tag name of ours are taken, whatever the tag points at: never written twice.
+    if (parsed.kind === 'version') m.maxVersion = Math.max(m.maxVersion, parsed.version);
+    else m.maxCounter = Math.max(m.maxCounter, parsed.counter);
+    const obj = await readTagTarget(ctx, oid);
+    if (obj?.type !== 'commit') continue; // unreadable, or a tag of a tree or blob
+    const info: TagInfo = { parsed, oid, commit: obj.commit, time: obj.time, message: obj.message };
     m.lastTime = Math.max(m.lastTime, info.time);
     if (parsed.kind === 'version') m.versions.set(parsed.version, info);
-    else {
-      m.maxCounter = Math.max(m.maxCounter, parsed.counter);
-      if (parsed.kind === 'deregister') m.deregistered.add(parsed.version);
-      else m.events.push(info);
-    }
+    else if (parsed.kind === 'deregister') m.deregistered.add(parsed.version);
+    else m.events.push(info);
   }
   for (const m of out.values()) m.events.sort((a, b) => counterOf(a) - counterOf(b));
   return out;
+}
+
+/**
+ * @internal What a tag ref points at: an annotated tag object (its target, tagger time and
+ * message), or — for a lightweight tag such as `git tag cnn@v3.0.0 <commit>` — the commit itself
+ * (its committer time, no message). Undefined when the object cannot be read.
+ */
+export async function readTagTarget(
+  ctx: RegistryContext,
+  oid: string,
+): Promise<TagObject | undefined> {
+  const cached = ctx.tagObjects.get(oid);
+  if (cached) return cached;
+  let obj: TagObject | undefined;
+  try {
+    const read = await retryRead(() => git.readObject({ ...gitArgs(ctx), oid, format: 'parsed' }));
+    if (read.type === 'tag') {
+      const tag = read.object as git.TagObject;
+      obj = {
+        type: tag.type,
+        commit: tag.object,
+        time: tag.tagger.timestamp,
+        message: tag.message,
+      };
+    } else if (read.type === 'commit') {
+      const commit = read.object as git.CommitObject;
+      obj = { type: 'commit', commit: oid, time: commit.committer.timestamp, message: '' };
+    }
+  } catch {
+    obj = undefined; // a ref to an object this repository does not have
+  }
+  if (obj) ctx.tagObjects.set(oid, obj); // objects are immutable: safe to keep
+  return obj;
 }
 
 /** @internal The state of one model (empty when it has no tags). */

@@ -1,5 +1,5 @@
 import * as git from 'isomorphic-git';
-import { gitArgs, type RegistryContext } from '../context';
+import { gitArgs, retryRead, type RegistryContext } from '../context';
 import type { ObjectWriter, TreeEntry } from './objects';
 
 /** @internal The entries of a commit's tree (or of a subtree at `filepath`); `[]` when absent. */
@@ -10,11 +10,9 @@ export async function treeEntries(
 ): Promise<TreeEntry[]> {
   if (!oid) return [];
   try {
-    const { tree } = await git.readTree({
-      ...gitArgs(ctx),
-      oid,
-      ...(filepath ? { filepath } : {}),
-    });
+    const { tree } = await retryRead(() =>
+      git.readTree({ ...gitArgs(ctx), oid, ...(filepath ? { filepath } : {}) }),
+    );
     return tree.map((e) => ({
       mode: e.mode === '040000' ? '40000' : (e.mode as TreeEntry['mode']),
       name: e.path,

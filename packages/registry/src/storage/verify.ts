@@ -1,6 +1,6 @@
 import * as git from 'isomorphic-git';
 import { verifyModelFileSet } from '@mlship/core';
-import { gitArgs, type RegistryContext } from '../context';
+import { gitArgs, retryRead, type RegistryContext } from '../context';
 import { RegistryError, toRegistryError } from '../errors';
 import type { ResolvedVersion } from '../types';
 import { gitObjectId } from './objects';
@@ -40,7 +40,7 @@ export async function readVerifiedFiles(
   for (const e of entries) {
     let data: Uint8Array;
     try {
-      data = (await git.readBlob({ ...gitArgs(ctx), oid: e.oid })).blob;
+      data = (await retryRead(() => git.readBlob({ ...gitArgs(ctx), oid: e.oid }))).blob;
     } catch (err) {
       throw unreadable(`blob ${e.oid} of ${e.path} is unreadable`, e.path, err);
     }
