@@ -101,7 +101,12 @@ function nestedInto(
   index: number[],
 ): number {
   const want = shape[depth] as number;
-  const where = (): string => base + index.slice(0, depth).map((i) => `[${i}]`).join('');
+  const where = (): string =>
+    base +
+    index
+      .slice(0, depth)
+      .map((i) => `[${i}]`)
+      .join('');
   if (!Array.isArray(v) || v.length !== want) {
     throw badRequest(
       `${where()}: expected a list of ${want} (each instance has shape ${shapeText(shape)}), got ${describe(v)}`,

@@ -53,7 +53,7 @@ describe('adaptive batching over HTTP', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 
   it('answers 503 with Retry-After when the bounded queue is full, never anything but 200 or 503, and health checks keep answering', async () => {
     const { server, url } = await serve({
@@ -90,7 +90,7 @@ describe('adaptive batching over HTTP', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 
   it('answers 503 when a request cannot meet its deadline (x-request-timeout-ms)', async () => {
     const { server, url } = await serve({ models: [{ name: 'cnn', source: dir }] });
@@ -108,7 +108,7 @@ describe('adaptive batching over HTTP', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 
   it('with batching off every request is its own inference', async () => {
     const { server, url } = await serve({
@@ -127,7 +127,7 @@ describe('adaptive batching over HTTP', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 
   it('with workers: 0 runs inference on the event loop and answers the same', async () => {
     const { server, url } = await serve({ models: [{ name: 'cnn', source: dir }], workers: 0 });
@@ -146,5 +146,5 @@ describe('adaptive batching over HTTP', () => {
       await server.stop();
       await pooled.stop();
     }
-  });
+  }, 120_000);
 });

@@ -152,7 +152,7 @@ describe('mlship-serve', () => {
       expect.arrayContaining(['signal', 'draining', 'stopped']),
     );
     await expect(fetch(`${s.url}/v2/health/live`)).rejects.toThrow();
-  });
+  }, 180_000);
 
   it('serves registry references with --registry dir --model name=ref (stages as labels)', async () => {
     const registryDir = path.join(root, 'registry');
@@ -179,7 +179,7 @@ describe('mlship-serve', () => {
       s.child.kill('SIGTERM');
       expect(await s.exit).toBe(0);
     }
-  });
+  }, 180_000);
 
   it('exits 2 with the usage for bad arguments and 1 with a JSON error when a model cannot be loaded', async () => {
     const bad = await run(process.execPath, [bin, '--model', 'cnn'], { cwd: pkgDir }).catch(
@@ -200,5 +200,5 @@ describe('mlship-serve', () => {
     ) as Record<string, unknown>;
     expect(line).toMatchObject({ level: 50, event: 'start-failed', code: 'NOT_A_MODEL_DIR' });
     expect(line['error']).toMatch(/does not exist/);
-  });
+  }, 180_000);
 });

@@ -63,7 +63,7 @@ function steadyLoad(
   };
 }
 
-async function until(check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+async function until(check: () => Promise<boolean>, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error('condition not met in time');
@@ -159,7 +159,7 @@ describe('hot swap of a registry stage', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 180_000);
 
   it('serves several stages and fixed versions of one model at once; labels map to stages', async () => {
     await registry.assign('cnn@v1', 'staging');
@@ -201,7 +201,7 @@ describe('hot swap of a registry stage', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 180_000);
 });
 
 describe('hot reload of a model directory', () => {
@@ -246,5 +246,5 @@ describe('hot reload of a model directory', () => {
       await server.stop();
       await server2?.stop();
     }
-  });
+  }, 180_000);
 });

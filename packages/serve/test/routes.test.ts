@@ -60,7 +60,7 @@ describe('TF Serving REST', () => {
         { version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
       ],
     });
-  });
+  }, 120_000);
 
   it('GET /v1/models/{m}/versions/{v} reports that version; an unknown version is 404', async () => {
     expect(
@@ -69,7 +69,7 @@ describe('TF Serving REST', () => {
     const r = await call(`${url}/v1/models/cnn/versions/7`);
     expect(r.status).toBe(404);
     expect(r.body.error).toMatch(/Model cnn has no version "7" \(serving: 1\)/);
-  });
+  }, 120_000);
 
   it('GET .../metadata builds the serving_default signature from mlship.json', async () => {
     const r = await call(`${url}/v1/models/cnn/metadata`);
@@ -90,7 +90,7 @@ describe('TF Serving REST', () => {
     );
     expect(r.body.mlship.labels).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(r.body.mlship.input.scale).toBeCloseTo(1 / 255);
-  });
+  }, 120_000);
 
   it(':predict with instances (row format) answers predictions equal to @mlship/model predict', async () => {
     const instances = await Promise.all([0, 1, 2, 3].map((i) => nested(i)));
@@ -99,7 +99,7 @@ describe('TF Serving REST', () => {
     expect(r.headers.get('x-model-version')).toBe('1');
     expect(r.body.model_version).toBe('1');
     close(r.body.predictions, expectedProbs.slice(0, 4));
-  });
+  }, 120_000);
 
   it(':predict with inputs (columnar) answers outputs; versions/{v} and b64 PNG images work too', async () => {
     const inputs = await Promise.all([4, 5].map((i) => nested(i)));
@@ -115,7 +115,7 @@ describe('TF Serving REST', () => {
     });
     expect(r2.status).toBe(200);
     close(r2.body.predictions, expectedProbs.slice(6, 8));
-  });
+  }, 120_000);
 
   it(':classify returns labels with scores, best first, equal to predict', async () => {
     const r = await post(`${url}/v1/models/cnn:classify`, {
@@ -139,7 +139,7 @@ describe('TF Serving REST', () => {
       top_k: 2,
     });
     expect(top2.body.result[0]).toHaveLength(2);
-  });
+  }, 120_000);
 
   it('answers the TF Serving documentation error shape for an unknown model, a bad body and :regress', async () => {
     const unknown = await post(`${url}/v1/models/half:predict`, { instances: [1.0, 5.0] });
@@ -160,7 +160,7 @@ describe('TF Serving REST', () => {
     const label = await call(`${url}/v1/models/cnn/labels/production`);
     expect(label.status).toBe(404);
     expect(label.body.error).toMatch(/no label "production"/);
-  });
+  }, 120_000);
 
   it('accepts the JSON body of `curl -d` (form content type), as TF Serving does', async () => {
     const r = await call(`${url}/v1/models/cnn:predict`, {
@@ -170,7 +170,7 @@ describe('TF Serving REST', () => {
     });
     expect(r.status).toBe(200);
     close(r.body.predictions, expectedProbs.slice(0, 1));
-  });
+  }, 120_000);
 
   it('GET /v1/models lists the models (mlship extension)', async () => {
     const r = await call(`${url}/v1/models`);
@@ -183,7 +183,7 @@ describe('TF Serving REST', () => {
         classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
       },
     ]);
-  });
+  }, 120_000);
 });
 
 describe('Open Inference Protocol v2', () => {
@@ -214,7 +214,7 @@ describe('Open Inference Protocol v2', () => {
       ready: true,
     });
     expect((await call(`${url}/v2/models/nope/ready`)).status).toBe(404);
-  });
+  }, 120_000);
 
   it('infer with FP32 data echoes the id and parameters and honours requested outputs', async () => {
     const x = (await Promise.all([0, 1].map((i) => nested(i)))).flat(3);
@@ -257,7 +257,7 @@ describe('Open Inference Protocol v2', () => {
       data: [expected[0]?.label, expected[1]?.label],
       parameters: { note: 1 },
     });
-  });
+  }, 120_000);
 
   it('infer with UINT8 raw pixels (scaled per mlship.json) and BYTES PNGs gives the same probabilities', async () => {
     const raw = Array.from(await digit(3));
@@ -286,7 +286,7 @@ describe('Open Inference Protocol v2', () => {
     ]);
     close([bytes.body.outputs[0].data], expectedProbs.slice(3, 4));
     expect(bytes.body.outputs[3].shape).toEqual([1, 3]);
-  });
+  }, 120_000);
 
   it('names the field and the expected shape or type of a bad tensor', async () => {
     const cases: [unknown, RegExp][] = [
@@ -329,7 +329,7 @@ describe('Open Inference Protocol v2', () => {
     expect(out.body.error).toMatch(
       /outputs\[0\]\.name: expected one of probabilities, label, top_k_labels, top_k_probabilities/,
     );
-  });
+  }, 120_000);
 });
 
 describe('operations', () => {
@@ -353,7 +353,7 @@ describe('operations', () => {
     expect(text).toMatch(
       /mlship_model_versions_loaded\{model="cnn",version="1",state="AVAILABLE"\} 1/,
     );
-  });
+  }, 120_000);
 
   it('/openapi.json describes every route and /docs serves the docs page', async () => {
     const r = await call(`${url}/openapi.json`);
@@ -372,5 +372,5 @@ describe('operations', () => {
     const docs = await call(`${url}/docs`);
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toMatch(/swagger/i);
-  });
+  }, 120_000);
 });

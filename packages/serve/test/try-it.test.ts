@@ -132,7 +132,7 @@ describe('try-it page', () => {
       top_k: 5,
     });
     expect(direct.body.result[0].map((p: [string, number]) => p[0])).toEqual(result.labels);
-  });
+  }, 120_000);
 
   it('takes an image file and a chosen version (label staging answers with version 2)', async () => {
     await page.selectOption('#version', 'label:staging');
@@ -146,5 +146,5 @@ describe('try-it page', () => {
       top_k: 5,
     });
     expect(result.labels).toEqual(direct.body.result[0].map((p: [string, number]) => p[0]));
-  });
+  }, 120_000);
 });
