@@ -49,6 +49,9 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  // A failed test must not leave a server running.
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await rm(buildRoot, { recursive: true, force: true });
   await removeAll(root);
 });
@@ -85,8 +88,11 @@ interface Running {
   exit: Promise<number | null>;
 }
 
+const started: ChildProcessWithoutNullStreams[] = [];
+
 async function start(args: string[]): Promise<Running> {
   const child = spawn(process.execPath, [bin, ...args], { cwd: pkgDir, stdio: 'pipe' });
+  started.push(child);
   const logs: Record<string, unknown>[] = [];
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
