@@ -2,7 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { isMlshipError } from '@mlship/core';
 import type { CommandDef } from './command';
 import { evaluateCommand } from './commands/evaluate';
+import { experimentCommand } from './commands/experiment';
 import { imageCommands } from './commands/image';
+import { pipelineCommand } from './commands/pipeline';
+import { serveCommand } from './commands/serve';
+import { transferCommand } from './commands/transfer';
 import { predictCommand } from './commands/predict';
 import { registryCommands } from './commands/registry';
 import { trainCommand } from './commands/train';
@@ -16,8 +20,12 @@ export const COMMANDS: readonly CommandDef[] = [
   trainCommand,
   evaluateCommand,
   predictCommand,
+  transferCommand,
+  experimentCommand,
   ...registryCommands,
+  serveCommand,
   ...imageCommands,
+  pipelineCommand,
 ];
 
 /** The version `mlship --version` prints (replaced at build time). */

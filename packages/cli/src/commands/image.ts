@@ -7,6 +7,7 @@ import type { CommandContext, CommandDef } from '../command';
 import { CliError } from '../errors';
 import type { Field, Settings } from '../fields';
 import type { Progress } from '../output';
+import { cliPackageDir } from '../package-dir';
 import { openExisting } from './registry';
 
 /** Where the model comes from: a model directory, or a registry reference. */
@@ -39,9 +40,8 @@ const MODEL_FIELDS: Field[] = [
   {
     key: 'projectDir',
     flag: '--project-dir <dir>',
-    help: 'where @mlship/serve and its production dependencies are installed',
+    help: 'where @mlship/serve and its production dependencies are installed (default: the ones this CLI installed)',
     type: { kind: 'string' },
-    default: '.',
   },
   {
     key: 'port',
@@ -73,7 +73,8 @@ function parseBase(value: string): BaseImage | { host: true } {
 }
 
 /** Containerizes the model the settings name (checking a registry ref out to a temp dir first). */
-async function build(
+/** @internal */
+export async function build(
   ctx: CommandContext,
   s: Settings,
 ): Promise<{ result: ContainerizeResult; cleanup: () => Promise<void> }> {
@@ -113,7 +114,10 @@ async function build(
       model: modelDir,
       ...version,
       base,
-      projectDir: path.resolve(ctx.io.cwd, get<string>(s, 'projectDir')),
+      projectDir:
+        get(s, 'projectDir') === undefined
+          ? cliPackageDir()
+          : path.resolve(ctx.io.cwd, get<string>(s, 'projectDir')),
       port: get<number>(s, 'port'),
       onProgress: (e) => {
         bar?.update(phases.indexOf(e.phase), { step: e.message.slice(0, 60) });
