@@ -11,6 +11,7 @@ let skipped = 0;
 let reports = 0;
 const dirs = [
   ...readdirSync(path.join(root, 'packages')).map((name) => path.join('packages', name)),
+  ...readdirSync(path.join(root, 'examples')).map((name) => path.join('examples', name)),
   'checks',
 ];
 for (const dir of dirs) {
