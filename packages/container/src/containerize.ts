@@ -16,7 +16,7 @@ import { epochToRfc3339, resolveEpoch } from './epoch';
 import { buildImage } from './image';
 import type { Image } from './image';
 import { createLayer } from './layer';
-import type { Layer, LayerEntry } from './layer';
+import type { Layer, LayerCache, LayerEntry } from './layer';
 import type { BaseImage } from './base';
 import { MEDIA_TYPES } from './media-types';
 import {
@@ -95,6 +95,16 @@ export interface ContainerizeOptions {
   args?: string[];
   /** More manifest annotations. */
   annotations?: Record<string, string>;
+  /**
+   * Leave out of the image the files Node.js never loads to run a package: source maps (`*.map`),
+   * type declarations (`*.d.ts`, `*.d.cts`, `*.d.mts`) and `*.tsbuildinfo` (default true; with
+   * TensorFlow.js that is most of the dependency bytes).
+   */
+  prune?: boolean;
+  /** gzip level of the built layers, 1-9 (default 6). */
+  compressionLevel?: number;
+  /** Reuse unchanged layers across builds in this process (see {@link createLayerCache}). */
+  cache?: LayerCache;
   /** Attach an SPDX SBOM of the npm packages as a referrer artifact (default true). */
   sbom?: boolean;
   /** Registry client for pulling a registry base. */
@@ -121,6 +131,9 @@ const OPTION_KEYS = [
   'args',
   'annotations',
   'sbom',
+  'prune',
+  'compressionLevel',
+  'cache',
   'client',
   'fs',
   'onProgress',
@@ -221,7 +234,11 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   const epoch = resolveEpoch(
     options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch },
   );
-  const epochOpts = { sourceDateEpoch: epoch };
+  const epochOpts = {
+    sourceDateEpoch: epoch,
+    ...(options.compressionLevel === undefined ? {} : { compressionLevel: options.compressionLevel }),
+    ...(options.cache === undefined ? {} : { cache: options.cache }),
+  };
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw fail(`port: expected an integer 1-65535, got ${JSON.stringify(port)}`, 'port', port);
@@ -297,7 +314,7 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
       hostDir: pkg.dir,
       workspace: pkg.workspace,
     });
-    const entries = await packageEntries(pkg, slot, IMAGE_PATHS.app);
+    const entries = await packageEntries(pkg, slot, IMAGE_PATHS.app, options.prune ?? true);
     (isServerCode(pkg) ? codeEntries : depEntries).push(...entries);
     const integrity = lock?.integrity.get(`${pkg.name}@${pkg.version}`);
     const entry: SbomPackage = {
@@ -411,7 +428,7 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
     base: options.base ?? DEFAULT_NODE_BASE,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     ...(options.client === undefined ? {} : { client: options.client }),
-    ...epochOpts,
+    sourceDateEpoch: epoch,
     layers: [deps, code, weights, metadata],
     config: {
       entrypoint: ['node', entry],

@@ -179,6 +179,7 @@ export async function writeDockerContext(
         },
         slot,
         '/app',
+        true,
       );
       for (const e of entries) {
         const rel = e.path.replace(/^\//, '');

@@ -15,8 +15,15 @@ export { sha256Digest, isDigest } from './digest';
 export { parseReference, formatReference, DOCKER_HUB } from './reference';
 export type { ImageReference } from './reference';
 export type { EpochOptions } from './epoch';
-export { createLayer, layerFromFiles, layerFromDirectory } from './layer';
-export type { Blob, Layer, LayerEntry, LayerOptions, DirectoryLayerOptions } from './layer';
+export { createLayer, layerFromFiles, layerFromDirectory, createLayerCache } from './layer';
+export type {
+  Blob,
+  Layer,
+  LayerCache,
+  LayerEntry,
+  LayerOptions,
+  DirectoryLayerOptions,
+} from './layer';
 export { buildImage, parsePlatform } from './image';
 export type {
   Image,

@@ -6,7 +6,7 @@ import type { Header } from 'tar-stream';
 
 type Headers = Partial<Header> & { name: string };
 import { createFsAdapter, describeError, joinPath } from '@mlship/core';
-import type { FsAdapter, MlshipFs } from '@mlship/core';
+import type { FsAdapter, MlshipFs, MlshipStats } from '@mlship/core';
 import { ContainerError, checkOptionKeys } from './errors';
 import { sha256Digest } from './digest';
 import { MEDIA_TYPES } from './media-types';
@@ -75,6 +75,69 @@ export interface LayerOptions extends EpochOptions {
   annotations?: Record<string, string>;
   /** The file system `source` paths are read from (default node's). */
   fs?: MlshipFs;
+  /**
+   * Reuse layers built earlier from the same entries (see {@link createLayerCache}): a `source` file
+   * counts as unchanged while its size, mtime and inode are; `data` by its sha256.
+   */
+  cache?: LayerCache;
+}
+
+/** Layers built before, by a key over their entries and options (what {@link createLayerCache} makes). */
+export interface LayerCache {
+  /** The layer built for this key, if any. */
+  get(key: string): Layer | undefined;
+  /** Remembers a layer. */
+  set(key: string, layer: Layer): void;
+}
+
+/**
+ * An in-memory {@link LayerCache}, like Jib's layer cache: pass it to several builds in one process
+ * (e.g. `containerize({ ..., cache })` for v1 then v2) and the unchanged layers (the server's
+ * dependencies and code) are built once. A source file counts as unchanged while its size, mtime
+ * and inode are.
+ *
+ * @param maxLayers - layers kept, least recently used dropped first (default 16)
+ * @returns the cache
+ * @throws never
+ * @example
+ * ```ts
+ * const cache = createLayerCache();
+ * const a = await layerFromDirectory('./public', '/app/public', { cache });
+ * const b = await layerFromDirectory('./public', '/app/public', { cache }); // not rebuilt
+ * ```
+ */
+export function createLayerCache(maxLayers = 16): LayerCache {
+  const map = new Map<string, Layer>();
+  return {
+    get(key) {
+      const layer = map.get(key);
+      if (layer !== undefined) {
+        map.delete(key);
+        map.set(key, layer);
+      }
+      return layer;
+    },
+    set(key, layer) {
+      map.delete(key);
+      map.set(key, layer);
+      while (map.size > maxLayers) map.delete(map.keys().next().value as string);
+    },
+  };
+}
+
+/** The cache key of a layer: options plus each entry, sources by size/mtime/inode, data by hash. */
+async function cacheKey(entries: readonly LayerEntry[], options: LayerOptions, io: FsAdapter, epoch: number): Promise<string> {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([epoch, options.uid ?? 0, options.gid ?? 0, options.compressionLevel ?? 6, options.createdBy ?? '', options.annotations ?? {}]));
+  for (const e of entries) {
+    h.update(JSON.stringify([e.path, e.type ?? '', e.mode ?? -1, e.uid ?? -1, e.gid ?? -1, e.linkname ?? '']));
+    if (e.data !== undefined) h.update(createHash('sha256').update(e.data).digest());
+    else if (e.source !== undefined) {
+      const st = (await io.lstat(e.source)) as (MlshipStats & { ino?: number; mtimeMs?: number }) | undefined;
+      h.update(JSON.stringify([e.source, st === undefined ? -1 : Number(st.size), st?.mtimeMs ?? -1, st?.ino ?? -1]));
+    }
+  }
+  return h.digest('hex');
 }
 
 const LAYER_OPTION_KEYS = [
@@ -84,6 +147,7 @@ const LAYER_OPTION_KEYS = [
   'createdBy',
   'annotations',
   'fs',
+  'cache',
   'sourceDateEpoch',
   'env',
 ] as const;
@@ -223,6 +287,9 @@ export async function createLayer(
     );
   }
   const io = createFsAdapter(options.fs);
+  const key = options.cache === undefined ? undefined : await cacheKey(entries, options, io, epoch);
+  const cached = key === undefined ? undefined : options.cache?.get(key);
+  if (cached !== undefined) return cached;
   const byName = new Map<string, Prepared>();
   for (const [i, entry] of entries.entries()) {
     const where = `entries[${i}]`;
@@ -354,7 +421,7 @@ export async function createLayer(
   const tar = await packTar(sorted);
   const diffId = sha256Digest(tar);
   const compressed = await gzip(tar, { level });
-  return memoryLayer(
+  const layer = memoryLayer(
     new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength),
     diffId,
     {
@@ -362,6 +429,8 @@ export async function createLayer(
       ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
     },
   );
+  if (key !== undefined) options.cache?.set(key, layer);
+  return layer;
 }
 
 async function packTar(entries: readonly Prepared[]): Promise<Uint8Array> {
