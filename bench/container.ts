@@ -16,7 +16,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildHostNodeBase, containerize, createRegistryClient, pushImage } from '@mlship/container';
+import {
+  buildHostNodeBase,
+  containerize,
+  createRegistryClient,
+  pushImage,
+} from '@mlship/container';
 import type { ContainerizeResult } from '@mlship/container';
 import { startTestRegistry } from '@mlship/container/testing';
 import { buildModel, defaultCnnSpec, saveModelDir } from '@mlship/model';
@@ -48,7 +53,9 @@ try {
   const [base, baseBuildMs] = await timed(() => buildHostNodeBase());
   const baseRef = `${registry.host}/bench/node-base:host`;
   const [, basePushMs] = await timed(() => pushImage(base, baseRef, { client }));
-  console.log(`base (host node ${process.version} + ldd closure): build ${s(baseBuildMs)}, push ${s(basePushMs)}, ${base.layers.map((l) => mb(l.descriptor.size)).join(' + ')}`);
+  console.log(
+    `base (host node ${process.version} + ldd closure): build ${s(baseBuildMs)}, push ${s(basePushMs)}, ${base.layers.map((l) => mb(l.descriptor.size)).join(' + ')}`,
+  );
 
   const build = (model: string, version: number): Promise<ContainerizeResult> =>
     containerize({ model, base: baseRef, client, projectDir, version, ref: `cnn@v${version}.0.0` });
@@ -57,23 +64,38 @@ try {
   let identical = again.image.digest === v1.image.digest;
   for (const [i, l] of v1.image.layers.entries()) {
     const other = again.image.layers[i];
-    if (l.data !== undefined && (other?.data === undefined || !Buffer.from(l.data).equals(Buffer.from(other.data)))) identical = false;
+    if (
+      l.data !== undefined &&
+      (other?.data === undefined || !Buffer.from(l.data).equals(Buffer.from(other.data)))
+    )
+      identical = false;
   }
-  console.log(`model-server image: ${v1.packages.length} npm packages, build ${s(buildMs)} (second clean build ${s(rebuildMs)}), digest ${v1.image.digest}`);
-  for (const l of v1.layers) console.log(`  ${l.role.padEnd(15)} ${mb(l.size).padStart(10)}  ${l.digest.slice(0, 19)}`);
+  console.log(
+    `model-server image: ${v1.packages.length} npm packages, build ${s(buildMs)} (second clean build ${s(rebuildMs)}), digest ${v1.image.digest}`,
+  );
+  for (const l of v1.layers)
+    console.log(`  ${l.role.padEnd(15)} ${mb(l.size).padStart(10)}  ${l.digest.slice(0, 19)}`);
   const repo = `${registry.host}/bench/cnn-server`;
   const [first, pushMs] = await timed(() => pushImage(v1.image, `${repo}:v1`, { client }));
-  console.log(`push v1: ${s(pushMs)}, ${mb(first.bytesUploaded)} uploaded (base layers ${first.blobs.filter((b) => b.status === 'mounted').length} mounted)`);
+  console.log(
+    `push v1: ${s(pushMs)}, ${mb(first.bytesUploaded)} uploaded (base layers ${first.blobs.filter((b) => b.status === 'mounted').length} mounted)`,
+  );
   const [rePush, rePushMs] = await timed(() => pushImage(v1.image, `${repo}:v1`, { client }));
-  console.log(`re-push v1 unchanged: ${s(rePushMs)}, ${rePush.bytesUploaded} bytes uploaded, ${rePush.blobs.filter((b) => b.status === 'exists').length}/${rePush.blobs.length} blobs skipped`);
+  console.log(
+    `re-push v1 unchanged: ${s(rePushMs)}, ${rePush.bytesUploaded} bytes uploaded, ${rePush.blobs.filter((b) => b.status === 'exists').length}/${rePush.blobs.length} blobs skipped`,
+  );
 
   const [v2, v2BuildMs] = await timed(() => build(v2Dir, 2));
   const [second, v2PushMs] = await timed(() => pushImage(v2.image, `${repo}:v2`, { client }));
   const changed = v2.layers.filter((l, i) => l.digest !== v1.layers[i]?.digest);
   const changedLayerBytes = changed.reduce((a, l) => a + l.size, 0);
-  console.log(`model-only change (v2): build ${s(v2BuildMs)}, push ${s(v2PushMs)}, changed layers ${changed.map((l) => l.role).join(', ')} = ${changedLayerBytes} bytes, uploaded ${second.bytesUploaded} bytes (config, manifest, SBOM referrer index included)`);
+  console.log(
+    `model-only change (v2): build ${s(v2BuildMs)}, push ${s(v2PushMs)}, changed layers ${changed.map((l) => l.role).join(', ')} = ${changedLayerBytes} bytes, uploaded ${second.bytesUploaded} bytes (config, manifest, SBOM referrer index included)`,
+  );
   const target = changedLayerBytes + 64 * 1024;
-  console.log(`target: re-push <= changed layers + 64 KiB = ${target} bytes: ${second.bytesUploaded <= target ? 'met' : 'MISSED'}; digest stable across two clean builds: ${identical ? 'yes' : 'NO'}`);
+  console.log(
+    `target: re-push <= changed layers + 64 KiB = ${target} bytes: ${second.bytesUploaded <= target ? 'met' : 'MISSED'}; digest stable across two clean builds: ${identical ? 'yes' : 'NO'}`,
+  );
   console.log(
     JSON.stringify({
       node: process.version,

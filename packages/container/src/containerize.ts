@@ -236,7 +236,9 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   );
   const epochOpts = {
     sourceDateEpoch: epoch,
-    ...(options.compressionLevel === undefined ? {} : { compressionLevel: options.compressionLevel }),
+    ...(options.compressionLevel === undefined
+      ? {}
+      : { compressionLevel: options.compressionLevel }),
     ...(options.cache === undefined ? {} : { cache: options.cache }),
   };
   const port = options.port ?? 8080;

@@ -6,7 +6,7 @@ import type { Header } from 'tar-stream';
 
 type Headers = Partial<Header> & { name: string };
 import { createFsAdapter, describeError, joinPath } from '@mlship/core';
-import type { FsAdapter, MlshipFs, MlshipStats } from '@mlship/core';
+import type { FsAdapter, MlshipFs } from '@mlship/core';
 import { ContainerError, checkOptionKeys } from './errors';
 import { sha256Digest } from './digest';
 import { MEDIA_TYPES } from './media-types';
@@ -126,15 +126,46 @@ export function createLayerCache(maxLayers = 16): LayerCache {
 }
 
 /** The cache key of a layer: options plus each entry, sources by size/mtime/inode, data by hash. */
-async function cacheKey(entries: readonly LayerEntry[], options: LayerOptions, io: FsAdapter, epoch: number): Promise<string> {
+async function cacheKey(
+  entries: readonly LayerEntry[],
+  options: LayerOptions,
+  io: FsAdapter,
+  epoch: number,
+): Promise<string> {
   const h = createHash('sha256');
-  h.update(JSON.stringify([epoch, options.uid ?? 0, options.gid ?? 0, options.compressionLevel ?? 6, options.createdBy ?? '', options.annotations ?? {}]));
+  h.update(
+    JSON.stringify([
+      epoch,
+      options.uid ?? 0,
+      options.gid ?? 0,
+      options.compressionLevel ?? 6,
+      options.createdBy ?? '',
+      options.annotations ?? {},
+    ]),
+  );
   for (const e of entries) {
-    h.update(JSON.stringify([e.path, e.type ?? '', e.mode ?? -1, e.uid ?? -1, e.gid ?? -1, e.linkname ?? '']));
+    h.update(
+      JSON.stringify([
+        e.path,
+        e.type ?? '',
+        e.mode ?? -1,
+        e.uid ?? -1,
+        e.gid ?? -1,
+        e.linkname ?? '',
+      ]),
+    );
     if (e.data !== undefined) h.update(createHash('sha256').update(e.data).digest());
     else if (e.source !== undefined) {
-      const st = (await io.lstat(e.source)) as (MlshipStats & { ino?: number; mtimeMs?: number }) | undefined;
-      h.update(JSON.stringify([e.source, st === undefined ? -1 : Number(st.size), st?.mtimeMs ?? -1, st?.ino ?? -1]));
+      const st = await io.lstat(e.source);
+      const ino = (st as { ino?: unknown } | undefined)?.ino;
+      h.update(
+        JSON.stringify([
+          e.source,
+          st === undefined ? -1 : Number(st.size),
+          st?.mtimeMs ?? -1,
+          typeof ino === 'number' || typeof ino === 'bigint' ? String(ino) : -1,
+        ]),
+      );
     }
   }
   return h.digest('hex');

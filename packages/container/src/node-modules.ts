@@ -201,9 +201,17 @@ function workspaceFilter(
 const PRUNED = /\.(map|d\.ts|d\.cts|d\.mts|tsbuildinfo)$/;
 
 /** Layer entries copying one package to `/app/<slot>` (without maps and declarations when `prune`). @internal */
-export async function packageEntries(pkg: InstalledPackage, slot: string, appDir: string, prune = false): Promise<LayerEntry[]> {
-  const base = pkg.workspace ? workspaceFilter(pkg.dir) : (rel: string) => (rel.split('/')[0] ?? rel) !== 'node_modules';
-  const filter = (rel: string, type: 'file' | 'directory' | 'symlink'): boolean => base(rel, type) && !(prune && type === 'file' && PRUNED.test(rel));
+export async function packageEntries(
+  pkg: InstalledPackage,
+  slot: string,
+  appDir: string,
+  prune = false,
+): Promise<LayerEntry[]> {
+  const base = pkg.workspace
+    ? workspaceFilter(pkg.dir)
+    : (rel: string) => (rel.split('/')[0] ?? rel) !== 'node_modules';
+  const filter = (rel: string, type: 'file' | 'directory' | 'symlink'): boolean =>
+    base(rel, type) && !(prune && type === 'file' && PRUNED.test(rel));
   return directoryEntries(pkg.dir, `${appDir}/${slot}`, { filter });
 }
 

@@ -13,7 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildModel, defaultCnnSpec, predict, saveModelDir } from '@mlship/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHostNodeBase, containerize, createLayerCache, createRegistryClient, pushImage } from '../src/index';
+import {
+  buildHostNodeBase,
+  containerize,
+  createLayerCache,
+  createRegistryClient,
+  pushImage,
+} from '../src/index';
 import type { ContainerizeResult } from '../src/index';
 import { freePort, startTestRegistry } from '../src/testing';
 import type { TestRegistry } from '../src/testing';
@@ -27,13 +33,17 @@ let registry: TestRegistry;
 let started = false;
 
 /** A deterministic test digit: a vertical bar, raw pixels 0..255. */
-const digit = Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [x >= 12 && x <= 15 && y >= 4 && y <= 23 ? 255 : 0]));
+const digit = Array.from({ length: 28 }, (_, y) =>
+  Array.from({ length: 28 }, (_, x) => [x >= 12 && x <= 15 && y >= 4 && y <= 23 ? 255 : 0]),
+);
 
 async function saveModel(dir: string, seed: number): Promise<string> {
   const model = buildModel(defaultCnnSpec(), { seed });
   await saveModelDir(model, dir, {
     labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    datasets: { train: { fingerprint: `sha256:${String(seed).repeat(64).slice(0, 64)}`, count: 0 } },
+    datasets: {
+      train: { fingerprint: `sha256:${String(seed).repeat(64).slice(0, 64)}`, count: 0 },
+    },
   });
   model.dispose();
   return dir;
@@ -97,10 +107,21 @@ describe('model-server image, end to end', () => {
       });
     const v1 = await build(v1Dir, 1);
     expect(v1.server.name).toBe('@mlship/serve');
-    expect(v1.command).toEqual(['node', '/app/node_modules/@mlship/serve/dist/bin.js', '--model', 'cnn=/models/cnn', '--host', '0.0.0.0', '--port', '8080']);
+    expect(v1.command).toEqual([
+      'node',
+      '/app/node_modules/@mlship/serve/dist/bin.js',
+      '--model',
+      'cnn=/models/cnn',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8080',
+    ]);
     const repo = `${host}/mlship/cnn-server`;
     const first = await pushImage(v1.image, `${repo}:v1`, { client });
-    expect(first.blobs.filter((b) => b.status === 'mounted').map((b) => b.digest)).toEqual(base.layers.map((l) => l.descriptor.digest));
+    expect(first.blobs.filter((b) => b.status === 'mounted').map((b) => b.digest)).toEqual(
+      base.layers.map((l) => l.descriptor.digest),
+    );
 
     // 3. Pushed again: every blob is skipped.
     const again = await pushImage(v1.image, `${repo}:v1`, { client });
@@ -109,14 +130,28 @@ describe('model-server image, end to end', () => {
     // 4. Only the model version changes: only the model layers (and the config) are uploaded.
     const v2 = await build(await saveModel(join(work, 'cnn-v2'), 2), 2);
     const second = await pushImage(v2.image, `${repo}:v2`, { client });
-    const modelLayers = v2.layers.filter((l) => l.role === 'model-weights' || l.role === 'model-metadata').map((l) => l.digest);
-    expect(second.blobs.filter((b) => b.status === 'uploaded').map((b) => b.digest)).toEqual([...modelLayers, v2.image.configBlob.descriptor.digest]);
-    expect(v2.layers.filter((l, i) => l.digest !== v1.layers[i]?.digest).map((l) => l.role)).toEqual(['model-weights', 'model-metadata']);
+    const modelLayers = v2.layers
+      .filter((l) => l.role === 'model-weights' || l.role === 'model-metadata')
+      .map((l) => l.digest);
+    expect(second.blobs.filter((b) => b.status === 'uploaded').map((b) => b.digest)).toEqual([
+      ...modelLayers,
+      v2.image.configBlob.descriptor.digest,
+    ]);
+    expect(
+      v2.layers.filter((l, i) => l.digest !== v1.layers[i]?.digest).map((l) => l.role),
+    ).toEqual(['model-weights', 'model-metadata']);
 
     // 5. skopeo copies it out of the registry into an OCI layout; umoci validates and unpacks it.
     const layout = join(work, 'oci');
-    await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${repo}:v2`, `oci:${layout}:v2`]);
-    const inspected = JSON.parse((await run('skopeo', ['inspect', `oci:${layout}:v2`], { encoding: 'utf8' })).stdout) as { Digest: string; Labels: Record<string, string> };
+    await run('skopeo', [
+      'copy',
+      '--src-tls-verify=false',
+      `docker://${repo}:v2`,
+      `oci:${layout}:v2`,
+    ]);
+    const inspected = JSON.parse(
+      (await run('skopeo', ['inspect', `oci:${layout}:v2`], { encoding: 'utf8' })).stdout,
+    ) as { Digest: string; Labels: Record<string, string> };
     expect(inspected.Digest).toBe(v2.image.digest);
     expect(inspected.Labels['dev.mlship.model.ref']).toBe('cnn@v2.0.0');
     const bundle = join(work, 'bundle');
@@ -132,13 +167,19 @@ describe('model-server image, end to end', () => {
     expect(spec.process.user.uid).toBe(1000);
     spec.process.terminal = false;
     spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network');
-    spec.process.args = spec.process.args.map((a, i, all) => (all[i - 1] === '--host' ? '127.0.0.1' : all[i - 1] === '--port' ? String(port) : a));
+    spec.process.args = spec.process.args.map((a, i, all) =>
+      all[i - 1] === '--host' ? '127.0.0.1' : all[i - 1] === '--port' ? String(port) : a,
+    );
     writeFileSync(configFile, JSON.stringify(spec));
     const log = join(work, 'server.log');
     const fd = openSync(log, 'w');
     try {
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn('runc', ['run', '-d', '--pid-file', join(work, 'server.pid'), containerId], { cwd: bundle, stdio: ['ignore', fd, fd] });
+        const child = spawn(
+          'runc',
+          ['run', '-d', '--pid-file', join(work, 'server.pid'), containerId],
+          { cwd: bundle, stdio: ['ignore', fd, fd] },
+        );
         child.once('error', reject);
         child.once('exit', resolve);
       });
@@ -161,7 +202,9 @@ describe('model-server image, end to end', () => {
     const res = await fetch(`http://127.0.0.1:${port}/v1/models/cnn:predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ instances: [digit.map((row) => row.map(([p]) => [(p as number) / 255]))] }),
+      body: JSON.stringify({
+        instances: [digit.map((row) => row.map(([p]) => [(p as number) / 255]))],
+      }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { predictions: number[][] };
@@ -169,7 +212,11 @@ describe('model-server image, end to end', () => {
     expect(served).toHaveLength(10);
     // The same model version on this machine gives the same probabilities.
     const local = buildModel(defaultCnnSpec(), { seed: 2 });
-    const [expected] = await predict(local, { images: new Uint8Array(digit.flat(2)), shape: [1, 28, 28, 1] }, { topK: 10 });
+    const [expected] = await predict(
+      local,
+      { images: new Uint8Array(digit.flat(2)), shape: [1, 28, 28, 1] },
+      { topK: 10 },
+    );
     local.dispose();
     const top = served.indexOf(Math.max(...served));
     expect(String(top)).toBe(expected?.label);

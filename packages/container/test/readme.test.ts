@@ -1,13 +1,15 @@
 // Every TypeScript code block of README.md runs as written: each block is saved as its own ES module
 // and run with tsx in a fresh temp directory, with REGISTRY pointing at a real registry started on
-// 127.0.0.1 for the test. Only the package's own name is pointed at its source.
+// 127.0.0.1 for the test, in a directory holding a saved model (./models/cnn) and node_modules with
+// @mlship/serve installed. Only the package's own name is pointed at its source.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeModelDirForTesting } from '@mlship/registry/testing';
 import { startTestRegistry } from '../src/testing';
 import type { TestRegistry } from '../src/testing';
 
@@ -59,6 +61,7 @@ afterAll(async () => {
 describe('README code blocks', () => {
   it('has TypeScript examples', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
+    expect(blocks.some((b) => b.includes('containerize('))).toBe(true);
   });
 
   it.each(blocks.map((code, i) => [i + 1, code] as const))(
@@ -67,6 +70,9 @@ describe('README code blocks', () => {
       const cwd = join(root, `block-${i}`);
       const file = join(root, `block-${i}.mts`);
       await mkdir(cwd, { recursive: true });
+      // What a user's project has: a saved model and an installed @mlship/serve.
+      await writeModelDirForTesting(join(cwd, 'models/cnn'), { seed: 1 });
+      await symlink(join(PKG_ROOT, 'node_modules'), join(cwd, 'node_modules'));
       await writeFile(file, resolveImports(code));
       const { code: exit, out } = await run(file, cwd, {
         REGISTRY: registry.host,
