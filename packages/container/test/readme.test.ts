@@ -85,5 +85,6 @@ describe('README code blocks', () => {
       expect(out).not.toMatch(/Error/);
       expect(exit).toBe(0);
     },
+    240_000,
   );
 });
