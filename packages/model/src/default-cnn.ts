@@ -1,7 +1,8 @@
 import type { ActivationName } from './layers/fields';
 import type { LayerSpec } from './layers/all-layers';
 import type { Conv2dLayerSpec } from './layers/conv2d';
-import type { InputSpec, ModelSpec } from './spec';
+import type { InputSpec } from '@mlship/core';
+import type { ModelSpec } from './spec';
 import { validateSpec } from './spec';
 
 /** Options of {@link defaultCnnSpec}; every field has a default that yields "model A". */

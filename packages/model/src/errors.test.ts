@@ -16,7 +16,7 @@ describe('ModelError', () => {
       code: 'SAVE_FAILED',
       message: 'saving /tmp/m failed: disk full',
       data: { path: '/tmp/m' },
-      cause: 'disk full',
+      cause: { name: 'Error', message: 'disk full' },
     });
   });
 

@@ -3,8 +3,9 @@ import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { checkDataset, inputSpecOf } from './internal/data';
 import { positiveIntOption } from './internal/options';
+import { ensureRuntime } from './internal/runtime';
 import { EPSILON, forwardBatches } from './internal/forward';
-import type { InputSpec } from './spec';
+import type { InputSpec } from '@mlship/core';
 
 /** Precision, recall and F1 of one class. */
 export interface ClassMetrics {
@@ -125,6 +126,7 @@ export async function evaluate(
       },
     );
   }
+  await ensureRuntime('evaluate');
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let lossSum = 0;
   let correct = 0;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { initRuntime, tf } from '@mlship/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './build';
+import { isModelError } from './errors';
 import { halvesDataset, tinySpec } from './internal/testing';
 import { loadModelDir, readModelMeta, saveModelDir, verifyModelDir } from './model-dir';
 import { predict } from './predict';
@@ -135,6 +136,14 @@ describe('saveModelDir', () => {
     ],
     [{ labels: ['a', 'b'], name: 'Bad Name' }, /^meta\.name: expected a name matching/],
     [
+      { labels: ['a', 'b'], metrics: { accuracy: Number.NaN } },
+      /^meta\.metrics\.accuracy: expected a finite number, got NaN$/,
+    ],
+    [
+      { labels: ['a', 'b'], created: 'yesterday' },
+      /^meta\.created: expected an ISO-8601 date string, got "yesterday"$/,
+    ],
+    [
       { labels: ['a', 'b'], extra: { files: 1 } },
       /^meta\.extra\.files: expected a key not defined by mlship-model\/1/,
     ],
@@ -145,6 +154,36 @@ describe('saveModelDir', () => {
     await expect(fs.stat(dir)).rejects.toThrow(/ENOENT/);
     model.dispose();
   });
+});
+
+// data.reason of each INTEGRITY case below (@mlship/core's IntegrityReason).
+const REASONS: Record<string, string> = {
+  'a flipped weight byte': 'sha256',
+  'a truncated weight file': 'size',
+  'a missing weight file': 'missing',
+  'an edited model.json': 'size',
+  'an extra file': 'unlisted',
+  'a weight file that model.json needs but mlship.json does not list': 'unlisted',
+};
+
+describe('saveModelDir names', () => {
+  // The registry's grammar: a name saveModelDir writes must never be refused by register().
+  it.each(['cnn-', 'Cnn', 'a..b', 'x.lock', '-cnn'])(
+    'refuses the model name %o with INVALID_NAME before writing',
+    async (name) => {
+      const model = buildModel(spec);
+      const dir = fresh();
+      await expect(saveModelDir(model, dir, { labels: ['a', 'b'], name })).rejects.toMatchObject({
+        code: 'INVALID_NAME',
+        message: expect.stringMatching(
+          /^meta\.name: expected a name matching the model-name grammar \(lowercase/,
+        ),
+        data: { path: 'meta.name' },
+      });
+      await expect(fs.stat(dir)).rejects.toThrow(/ENOENT/);
+      model.dispose();
+    },
+  );
 });
 
 describe('loadModelDir', () => {
@@ -248,7 +287,7 @@ describe('loadModelDir', () => {
       'a missing mlship.json',
       async (d) => fs.rm(path.join(d, 'mlship.json')),
       'NOT_A_MODEL_DIR',
-      /is not an mlship model directory: mlship\.json is missing$/,
+      /is not an mlship model directory: mlship\.json is missing \(expected model\.json, \*\.weights\.bin and mlship\.json\)$/,
       undefined,
     ],
     [
@@ -293,7 +332,7 @@ describe('loadModelDir', () => {
       /is not an mlship model directory: it does not exist$/,
       undefined,
     ],
-  ])('refuses %s', async (_what, damage, code, message, file) => {
+  ])('refuses %s', async (what, damage, code, message, file) => {
     const { dir, model } = await saved();
     model.dispose();
     await damage(dir);
@@ -304,7 +343,27 @@ describe('loadModelDir', () => {
     expect(error?.code).toBe(code);
     expect(error?.message).toMatch(message);
     if (file !== undefined) expect(error?.data?.path).toBe(file);
+    if (code === 'INTEGRITY') expect(error?.data).toHaveProperty('reason', REASONS[what]);
     await expect(verifyModelDir(dir)).rejects.toMatchObject({ code });
+  });
+});
+
+describe('loadModelDir and symlinks', () => {
+  it('refuses a weight file replaced by a symlink to identical bytes (INTEGRITY, not-regular)', async () => {
+    const { dir, model } = await saved();
+    model.dispose();
+    const file = path.join(dir, 'head_output.weights.bin');
+    const copy = path.join(root, `outside-${counter}.bin`);
+    await fs.copyFile(file, copy);
+    await fs.rm(file);
+    await fs.symlink(copy, file);
+    const error = await loadModelDir(dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'ModelError',
+      code: 'INTEGRITY',
+      data: { path: 'head_output.weights.bin', reason: 'not-regular' },
+    });
+    expect(isModelError(error)).toBe(true);
   });
 });
 

@@ -1,15 +1,26 @@
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import {
+  MODEL_JSON_FILE,
+  MODEL_META_FILE,
+  MODEL_META_FORMAT,
+  NAME_GRAMMAR,
+  isValidName,
+  readModelFiles,
+  readModelMeta as readCoreMeta,
+  validateModelMeta as validateCoreMeta,
+  verifyModelFiles,
+} from '@mlship/core';
+import type { DatasetRef, EpochStats, FileEntry, InputSpec, ParentRef } from '@mlship/core';
 import type { ImageDataset } from '@mlship/data';
 import { fingerprint } from '@mlship/data';
 import { isTfError, loadLayersModel, saveLayersModel, tf } from '@mlship/tf';
 import type { WrittenFile } from '@mlship/tf';
-import { ModelError } from './errors';
+import { ModelError, asModelError } from './errors';
 import { inputSpecOf, rememberInputSpec } from './internal/data';
-import type { DatasetRef, EpochStats, FileEntry, ModelMeta, ParentRef } from './meta';
-import { MODEL_META_FILE, MODEL_META_FORMAT, validateModelMeta } from './meta';
-import type { InputSpec, ModelSpec } from './spec';
+import { ensureRuntime } from './internal/runtime';
+import type { ModelMeta } from './meta';
+import { asModelMeta } from './meta';
+import type { ModelSpec } from './spec';
 
 /** What the caller knows about a model when saving it; {@link saveModelDir} fills in `format`, `files`, `created` and defaults. */
 export interface ModelMetaInput {
@@ -59,7 +70,6 @@ export interface SavedModelDir {
   files: WrittenFile[];
 }
 
-const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 const KNOWN_KEYS = new Set([
   'format',
   'name',
@@ -106,6 +116,30 @@ export function datasetRefs(
 }
 
 /**
+ * Runs the reader's check (@mlship/core's `validateModelMeta`) on metadata about to be written, so
+ * saveModelDir never writes an `mlship.json` that readModelMeta, loadModelDir or the registry would
+ * refuse (a non-finite metric, an unparseable `created`, ...). Before the files exist their map is
+ * stood in for.
+ */
+function checkWritable(meta: ModelMeta): void {
+  const probe =
+    MODEL_JSON_FILE in meta.files
+      ? meta
+      : {
+          ...meta,
+          files: { ...meta.files, [MODEL_JSON_FILE]: { sha256: '0'.repeat(64), bytes: 0 } },
+        };
+  try {
+    validateCoreMeta(probe, 'meta');
+  } catch (e) {
+    const error = asModelError(e, { code: 'INVALID_OPTION', message: 'meta' });
+    const field = typeof error.data?.['field'] === 'string' ? error.data['field'] : '';
+    // Core names the field of the file (`meta: metrics.acc: expected ...`); here it is an option.
+    throw option(`meta.${error.message.replace(/^meta: /, '')}`, `meta.${field}`);
+  }
+}
+
+/**
  * Builds the `mlship.json` content for a model from what the caller knows and the files written.
  *
  * @internal Exposed for tests and for {@link saveModelDir}.
@@ -128,12 +162,20 @@ export function buildMeta(
       'meta.labels',
     );
   }
-  const name = input.name ?? input.spec?.name ?? (NAME_RE.test(model.name) ? model.name : 'model');
-  if (!NAME_RE.test(name))
-    throw option(
-      `meta.name: expected a name matching [a-z0-9][a-z0-9._-]*, got ${JSON.stringify(name)}`,
-      'meta.name',
+  const name = input.name ?? input.spec?.name ?? (isValidName(model.name) ? model.name : 'model');
+  if (!isValidName(name))
+    throw new ModelError(
+      'INVALID_NAME',
+      `meta.name: expected a name matching the model-name grammar (${NAME_GRAMMAR}), got ${JSON.stringify(name)}`,
+      { data: { path: 'meta.name', expected: NAME_GRAMMAR, actual: name } },
     );
+  for (const [key, value] of Object.entries(input.metrics ?? {})) {
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw option(
+        `meta.metrics.${key}: expected a finite number, got ${String(value)}`,
+        `meta.metrics.${key}`,
+      );
+  }
   const inputSpec = input.input ?? input.spec?.input ?? inputSpecOf(model);
   const fileMap: Record<string, FileEntry> = {};
   for (const f of files)
@@ -167,6 +209,7 @@ export function buildMeta(
         `meta.extra.${key}`,
       );
   }
+  checkWritable(meta);
   return meta;
 }
 
@@ -218,181 +261,73 @@ export async function saveModelDir(
   }
 }
 
+/** Runs a core model-directory read, re-throwing what it throws as a {@link ModelError}. */
+async function fromCore<T>(dir: string, read: (root: string) => Promise<T>): Promise<T> {
+  const root = path.resolve(dir);
+  try {
+    return await read(root);
+  } catch (e) {
+    throw asModelError(e, { code: 'READ_FAILED', message: `reading model directory ${root}` });
+  }
+}
+
 /**
  * Reads and checks `mlship.json` of a model directory, without loading weights or touching tf.
  *
  * @param dir - the model directory
  * @returns the metadata
- * @throws {@link ModelError} `NOT_A_MODEL_DIR` when `dir` or its `mlship.json` is missing, `INVALID_META` when it is not valid `mlship-model/1` JSON
+ * @throws {@link ModelError} `NOT_A_MODEL_DIR` when `dir` or its `mlship.json` is missing, `INVALID_META` when it is not valid `mlship-model/1` JSON, `INTEGRITY` when `mlship.json` is a symlink or not a regular file, `READ_FAILED`
  * @example
  * ```ts
  * const { labels, metrics } = await readModelMeta('./models/cnn-v1');
  * ```
  */
 export async function readModelMeta(dir: string): Promise<ModelMeta> {
-  const root = path.resolve(dir);
-  const file = path.join(root, MODEL_META_FILE);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const exists = await fs.stat(root).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    throw new ModelError(
-      'NOT_A_MODEL_DIR',
-      exists
-        ? `${root} is not an mlship model directory: ${MODEL_META_FILE} is missing`
-        : `${root} is not an mlship model directory: it does not exist`,
-      { cause: e, data: { path: exists ? file : root } },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ModelError(
-      'INVALID_META',
-      `${file}: expected JSON, got a parse error (${e instanceof Error ? e.message : String(e)})`,
-      {
-        cause: e,
-        data: { path: file },
-      },
-    );
-  }
-  return validateModelMeta(json, file);
-}
-
-/** Every file under `root`, as relative posix paths. */
-async function listFiles(root: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await fs.readdir(path.join(root, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...(await listFiles(root, rel)));
-    else out.push(rel);
-  }
-  return out;
+  return asModelMeta(await fromCore(dir, (root) => readCoreMeta(root)));
 }
 
 /**
  * Checks every file listed in `mlship.json` against its sha256 and size, that no other file is in
- * the directory, and that model.json's weight files are all listed.
+ * the directory, that every entry is a regular file (no symlink, FIFO or device), and that
+ * model.json's weight files are all listed. Files are hashed in chunks: memory stays flat.
  *
  * @param dir - the model directory
  * @returns the metadata
- * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, or `INTEGRITY` naming the file (missing, wrong size, wrong sha256, not listed)
+ * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, or `INTEGRITY` naming the file (`data.path`) and why (`data.reason`: missing, size, sha256, unlisted, not-regular), `READ_FAILED`
  * @example
  * ```ts
  * await verifyModelDir('./models/cnn-v1'); // throws if any byte changed
  * ```
  */
 export async function verifyModelDir(dir: string): Promise<ModelMeta> {
-  return (await readVerified(dir)).meta;
-}
-
-/** Reads and verifies every file; returns the metadata and the verified bytes by relative path. */
-async function readVerified(dir: string): Promise<{ meta: ModelMeta; bytes: Map<string, Buffer> }> {
-  const root = path.resolve(dir);
-  const meta = await readModelMeta(root);
-  const verified = new Map<string, Buffer>();
-  for (const rel of await listFiles(root)) {
-    if (rel !== MODEL_META_FILE && !(rel in meta.files)) {
-      throw new ModelError(
-        'INTEGRITY',
-        `${path.join(root, rel)}: not listed in ${MODEL_META_FILE} files (every file of a model directory must be)`,
-        {
-          data: { path: rel },
-        },
-      );
-    }
-  }
-  for (const [rel, entry] of Object.entries(meta.files)) {
-    const file = path.join(root, ...rel.split('/'));
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(file);
-    } catch (e) {
-      throw new ModelError(
-        'INTEGRITY',
-        `${file}: listed in ${MODEL_META_FILE} (${entry.bytes} bytes) but missing`,
-        { cause: e, data: { path: rel } },
-      );
-    }
-    if (bytes.byteLength !== entry.bytes) {
-      throw new ModelError(
-        'INTEGRITY',
-        `${file}: expected ${entry.bytes} bytes (per ${MODEL_META_FILE}), got ${bytes.byteLength}${bytes.byteLength < entry.bytes ? ' (truncated)' : ''}`,
-        {
-          data: { path: rel, expected: entry.bytes, actual: bytes.byteLength },
-        },
-      );
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== entry.sha256) {
-      throw new ModelError(
-        'INTEGRITY',
-        `${file}: expected sha256 ${entry.sha256} (per ${MODEL_META_FILE}), got ${sha}: the file was modified`,
-        {
-          data: { path: rel, expected: entry.sha256, actual: sha },
-        },
-      );
-    }
-    if (rel === 'model.json') {
-      let manifest: unknown;
-      try {
-        manifest = (JSON.parse(bytes.toString('utf8')) as { weightsManifest?: unknown })
-          .weightsManifest;
-      } catch (e) {
-        throw new ModelError('INTEGRITY', `${file}: expected model JSON, got a parse error`, {
-          cause: e,
-          data: { path: rel },
-        });
-      }
-      if (!Array.isArray(manifest))
-        throw new ModelError('INTEGRITY', `${file}: expected a weightsManifest array`, {
-          data: { path: rel },
-        });
-      for (const group of manifest as { paths?: unknown }[]) {
-        for (const p of Array.isArray(group.paths) ? group.paths : []) {
-          if (typeof p !== 'string' || !(p in meta.files)) {
-            throw new ModelError(
-              'INTEGRITY',
-              `${file}: weight file ${JSON.stringify(p)} is not listed in ${MODEL_META_FILE} files, so it cannot be verified`,
-              {
-                data: { path: typeof p === 'string' ? p : rel },
-              },
-            );
-          }
-        }
-      }
-    }
-    verified.set(rel, bytes);
-  }
-  return { meta, bytes: verified };
+  return asModelMeta((await fromCore(dir, (root) => verifyModelFiles(root))).meta);
 }
 
 /**
- * Loads an mlship model directory after verifying every file's sha256 and size against `mlship.json`.
+ * Loads an mlship model directory after verifying every file's sha256 and size against `mlship.json`
+ * (the checks of {@link verifyModelDir}), building the model from exactly the bytes it verified.
  *
  * @param dir - the model directory
  * @returns the model and its metadata (train/evaluate/predict then use `meta.input` scaling for the model by default)
- * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, `INTEGRITY` (tampered, truncated or missing file, named in `data.path`), `LOAD_FAILED` (TensorFlow.js rejected the verified files)
+ * @throws {@link ModelError} `NOT_A_MODEL_DIR`, `INVALID_META`, `INTEGRITY` (tampered, truncated, missing or unlisted file, named in `data.path`), `READ_FAILED`, `LOAD_FAILED` (TensorFlow.js rejected the verified files)
  * @example
  * ```ts
- * await initRuntime();
  * const { model, meta } = await loadModelDir('./models/cnn-v1');
  * ```
  */
 export async function loadModelDir(
   dir: string,
 ): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
-  const { meta, bytes } = await readVerified(dir);
+  const { meta, files } = await fromCore(dir, (root) => readModelFiles(root));
+  await ensureRuntime('loadModelDir');
+  const bytes = new Map(files.map((f) => [f.path, f.data]));
   try {
     // Build the model from exactly the bytes that were verified (no second read a swap could slip into).
-    const json = JSON.parse(bytes.get('model.json')!.toString('utf8')) as tf.io.ModelJSON;
+    const json = JSON.parse(
+      new TextDecoder().decode(bytes.get(MODEL_JSON_FILE)!),
+    ) as tf.io.ModelJSON;
     const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     for (const group of json.weightsManifest) {
       weightSpecs.push(...group.weights);
       for (const p of group.paths) chunks.push(bytes.get(p)!);
@@ -412,7 +347,7 @@ export async function loadModelDir(
       { strict: true },
     );
     rememberInputSpec(model, meta.input);
-    return { model, meta };
+    return { model, meta: asModelMeta(meta) };
   } catch (first) {
     // @mlship/tf's loader explains what does not fit (which weight, which shapes).
     let e: unknown = first;

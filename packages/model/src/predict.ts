@@ -3,6 +3,7 @@ import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { checkDataset, inputSpecOf } from './internal/data';
 import { positiveIntOption } from './internal/options';
+import { ensureRuntime } from './internal/runtime';
 import { forwardBatches } from './internal/forward';
 import type { ModelMeta } from './meta';
 
@@ -88,6 +89,7 @@ export async function predict(
       { data: { path: 'labels' } },
     );
   }
+  await ensureRuntime('predict');
   const k = Math.min(topK, classes);
   const out: Prediction[] = [];
   await forwardBatches(model, ds, input, batchSize, (probs, _start, count, width) => {

@@ -41,6 +41,11 @@ describe('validateSpec', () => {
       { ...base(), input: { ...base().input, dtype: 'int32' } },
       /^input\.dtype: expected 'float32', got "int32"$/,
     ],
+    [
+      'a name the registry would refuse',
+      { ...base(), name: 'cnn-' },
+      /^name: expected a name matching the model-name grammar \(.*\), got "cnn-"$/,
+    ],
     ['one class', { ...base(), classes: 1 }, /^classes: expected an integer >= 2, got 1$/],
     [
       'no layers',

@@ -1,22 +1,9 @@
+import { NAME_GRAMMAR, isValidName } from '@mlship/core';
+import type { InputSpec } from '@mlship/core';
 import { ALL_LAYERS, layerDefinition } from './layers/all-layers';
 import type { LayerSpec } from './layers/all-layers';
 import { fail, isRecord, positiveInt } from './layers/fields';
 import type { LayerDefinition, ModelPart } from './layers/layer-definition';
-
-/**
- * What the model expects as input: an `[height, width, channels]` image whose values are
- * `raw pixel (0..255) * scale + offset`. The same object is written to `mlship.json` `input`.
- */
-export interface InputSpec {
-  /** `[height, width, channels]` of one image. */
-  shape: [number, number, number];
-  /** Always `'float32'` (the tensor dtype the model takes). */
-  dtype: 'float32';
-  /** Multiplier applied to raw 0..255 pixels (default in builders: `1 / 255`). */
-  scale: number;
-  /** Added after scaling (default in builders: `0`). */
-  offset: number;
-}
 
 /**
  * A declarative, JSON-serialisable description of an image classifier: input, ordered layers,
@@ -25,7 +12,10 @@ export interface InputSpec {
  * by `activation: 'softmax'`).
  */
 export interface ModelSpec {
-  /** Model name, `[a-z0-9][a-z0-9._-]*` (used as the tf model name and the default `mlship.json` name). */
+  /**
+   * Model name in @mlship/core's name grammar (lowercase `[a-z0-9]` with inner `.`, `_`, `-`, ending
+   * in `[a-z0-9]`; the registry's), used as the tf model name and the default `mlship.json` name.
+   */
   name: string;
   /** What one input image looks like and how raw pixels are scaled. */
   input: InputSpec;
@@ -53,7 +43,6 @@ export interface ResolvedLayer {
   outputShape: number[];
 }
 
-const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 const LAYER_NAME_RE = /^(features|head)_[a-z0-9][a-z0-9_]*$/;
 const LAYER_TYPES = ALL_LAYERS.map((d) => `'${d.type}'`).join(', ');
 
@@ -154,8 +143,8 @@ export function resolveSpec(value: unknown): { spec: ModelSpec; layers: Resolved
       fail(key, 'no such field (name, input, layers, classes)', value[key]);
   }
   const name = value['name'];
-  if (typeof name !== 'string' || !NAME_RE.test(name))
-    fail('name', 'a name matching [a-z0-9][a-z0-9._-]*', name);
+  if (!isValidName(name))
+    fail('name', `a name matching the model-name grammar (${NAME_GRAMMAR})`, name);
 
   let current = checkInput(value['input']);
 

@@ -9,7 +9,7 @@ import { buildModel, freeze, unfreeze } from '../src/build';
 import { defaultCnnSpec } from '../src/default-cnn';
 import { isModelError } from '../src/errors';
 import { halvesDataset, tinySpec } from '../src/internal/testing';
-import type { EpochStats } from '../src/meta';
+import type { EpochStats } from '@mlship/core';
 import { readModelMeta } from '../src/model-dir';
 import type { TrainProgress } from '../src/train/types';
 import { train } from '../src/train/train';

@@ -1,7 +1,7 @@
 import type { ImageDataset } from '@mlship/data';
 import { tf } from '@mlship/tf';
 import { ModelError } from '../errors';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 
 const knownInputs = new WeakMap<tf.LayersModel, InputSpec>();
 
@@ -116,7 +116,7 @@ export function checkDataset(
  */
 export function fillImages(
   ds: ImageDataset,
-  order: Int32Array | null,
+  order: Uint32Array | null,
   start: number,
   count: number,
   input: InputSpec,
@@ -150,7 +150,7 @@ export function fillImages(
  */
 export function imageBatch(
   ds: ImageDataset,
-  order: Int32Array | null,
+  order: Uint32Array | null,
   start: number,
   count: number,
   input: InputSpec,
@@ -167,7 +167,7 @@ export function imageBatch(
  */
 export function labelBatch(
   ds: ImageDataset,
-  order: Int32Array | null,
+  order: Uint32Array | null,
   start: number,
   count: number,
 ): Int32Array {
@@ -190,29 +190,4 @@ export function subset(ds: ImageDataset, from: number, to: number): ImageDataset
     labels: ds.labels.subarray(from, to),
     classNames: ds.classNames,
   };
-}
-
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). @internal */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates shuffle of 0..n-1 with `random`. @internal */
-export function permutation(n: number, random: () => number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = out[i]!;
-    out[i] = out[j]!;
-    out[j] = t;
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import type { ImageDataset } from '@mlship/data';
 import { tf } from '@mlship/tf';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 import { fillImages } from './data';
 
 /**

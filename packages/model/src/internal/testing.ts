@@ -2,7 +2,7 @@ import type { ImageDataset } from '@mlship/data';
 import { tf } from '@mlship/tf';
 import { buildModel } from '../build';
 import type { ModelSpec } from '../spec';
-import { seededRandom } from './data';
+import { createRng } from '@mlship/core';
 
 /**
  * A learnable synthetic dataset for fast unit tests of the training mechanics: `size`x`size`x1
@@ -11,7 +11,7 @@ import { seededRandom } from './data';
  * @internal Test fixture.
  */
 export function halvesDataset(n: number, seed = 1, size = 8): ImageDataset {
-  const random = seededRandom(seed);
+  const rng = createRng(seed);
   const images = new Uint8Array(n * size * size);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -20,7 +20,7 @@ export function halvesDataset(n: number, seed = 1, size = 8): ImageDataset {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const bright = x < size / 2 === (label === 0);
-        images[i * size * size + y * size + x] = Math.round((bright ? 150 : 40) + random() * 100);
+        images[i * size * size + y * size + x] = Math.round((bright ? 150 : 40) + rng.next() * 100);
       }
     }
   }

@@ -1,8 +1,8 @@
 import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
-import type { DatasetRef, EpochStats } from '../meta';
+import type { DatasetRef, EpochStats } from '@mlship/core';
 import { datasetRefs, saveModelDir } from '../model-dir';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 import type { TrainOptions, TrainingParams } from './types';
 
 /** Saves the model directory after an epoch. @internal */

@@ -2,7 +2,7 @@ import { initRuntime, tf } from '@mlship/tf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../build';
 import { pixelSpec } from '../internal/testing';
-import type { EpochStats } from '../meta';
+import type { EpochStats } from '@mlship/core';
 import { EarlyStopping } from './early-stopping';
 import type { EarlyStoppingOptions } from './types';
 

@@ -1,5 +1,5 @@
 import { tf } from '@mlship/tf';
-import type { EpochStats } from '../meta';
+import type { EpochStats } from '@mlship/core';
 import type { EarlyStoppingOptions } from './types';
 
 /**

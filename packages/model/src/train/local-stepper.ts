@@ -2,7 +2,7 @@ import type { ImageDataset } from '@mlship/data';
 import { tf } from '@mlship/tf';
 import { imageBatch } from '../internal/data';
 import { EPSILON } from '../internal/forward';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 import type { Trainables } from './optimizer';
 import type { StepResult, Stepper } from './stepper';
 
@@ -26,7 +26,7 @@ export class LocalStepper implements Stepper {
   }
 
   async step(
-    order: Int32Array | null,
+    order: Uint32Array | null,
     start: number,
     count: number,
     labels: Int32Array,

@@ -1,10 +1,10 @@
 import type { ImageDataset } from '@mlship/data';
-import { tf } from '@mlship/tf';
+import type { tf } from '@mlship/tf';
 import { ModelError } from '../errors';
 import { checkDataset, inputSpecOf, subset } from '../internal/data';
 import { optionError } from '../internal/options';
 import { trainableVariables } from './optimizer';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 import { checkParallelModel, resolveWorkers } from './parallel-stepper';
 import type { LearningRateSchedule } from './schedule';
 import { checkSchedule } from './schedule';
@@ -157,7 +157,7 @@ export function resolveTrainOptions(
     shuffle,
     validationSplit: options.validationData === undefined && split > 0 ? split : null,
     earlyStopping,
-    backend: tf.getBackend(),
+    backend: '', // the runtime's, filled in by train once it is ready
     trainCount: trainSet.shape[0],
     validationCount: valSet?.shape[0] ?? 0,
   };

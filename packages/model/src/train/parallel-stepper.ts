@@ -4,7 +4,7 @@ import type { ParallelTrainer } from '@mlship/tf';
 import { createParallelTrainer, isTfError, tf } from '@mlship/tf';
 import { ModelError } from '../errors';
 import { fillImages } from '../internal/data';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 import type { Trainables } from './optimizer';
 import type { StepResult, Stepper } from './stepper';
 import type { ParallelInfo } from './types';
@@ -179,7 +179,7 @@ class SharedBatch {
   /** Trains one step on `order[start..start+count)`; the caller awaits it before the next fill. */
   step(
     trainer: ParallelTrainer,
-    order: Int32Array | null,
+    order: Uint32Array | null,
     start: number,
     count: number,
     labels: Int32Array,
@@ -253,7 +253,7 @@ export class ParallelStepper implements Stepper {
   }
 
   async step(
-    order: Int32Array | null,
+    order: Uint32Array | null,
     start: number,
     count: number,
     labels: Int32Array,

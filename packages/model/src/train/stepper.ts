@@ -23,7 +23,7 @@ export interface Stepper {
   beginEpoch(changed: boolean): Promise<boolean>;
   /** One optimizer step on images `order[start..start+count)` with these labels. */
   step(
-    order: Int32Array | null,
+    order: Uint32Array | null,
     start: number,
     count: number,
     labels: Int32Array,

@@ -1,8 +1,10 @@
 import type { ImageDataset } from '@mlship/data';
-import type { tf } from '@mlship/tf';
+import { tf } from '@mlship/tf';
 import { ModelError } from '../errors';
-import { labelBatch, permutation, seededRandom } from '../internal/data';
-import type { EpochStats } from '../meta';
+import { createRng, permutation } from '@mlship/core';
+import { labelBatch } from '../internal/data';
+import { ensureRuntime } from '../internal/runtime';
+import type { EpochStats } from '@mlship/core';
 import { createCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early-stopping';
 import { LocalStepper } from './local-stepper';
@@ -24,7 +26,7 @@ async function runEpoch(
   options: TrainOptions,
   epoch: number,
   lr: number,
-  order: Int32Array | null,
+  order: Uint32Array | null,
   aborted: (epoch: number, batch: number) => ModelError,
   history: readonly EpochStats[],
 ): Promise<EpochStats> {
@@ -112,9 +114,11 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<TrainResult> {
   const run = resolveTrainOptions(model, data, options);
+  await ensureRuntime('train');
+  run.params.backend = tf.getBackend();
   const { trainSet, valSet, input, params } = run;
   const history: EpochStats[] = [];
-  const random = seededRandom(run.seed);
+  const random = createRng(run.seed);
   const n = trainSet.shape[0];
   const aborted = (epoch: number, batch: number): ModelError =>
     new ModelError(

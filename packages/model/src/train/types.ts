@@ -1,7 +1,7 @@
 import type { ImageDataset } from '@mlship/data';
-import type { EpochStats } from '../meta';
+import type { EpochStats } from '@mlship/core';
 import type { ModelMetaInput } from '../model-dir';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 import type { LearningRateSchedule } from './schedule';
 
 /** Optimizers {@link train} can create. */

@@ -1,7 +1,7 @@
 import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { EPSILON, forwardBatches } from '../internal/forward';
-import type { InputSpec } from '../spec';
+import type { InputSpec } from '@mlship/core';
 
 /**
  * Mean cross-entropy and accuracy of the model on a labelled set (inference mode, batches of 256).
