@@ -11,7 +11,6 @@ const RELATIVE_WITH_EXTENSION = '^\\.{1,2}/(?:.*/)?[^/]+\\.(?:[cm]?[jt]s|tsx|jsx
  * everywhere. Everything not listed here is an error in every package.
  */
 const WARN_ONLY = {
-  'packages/model/**': ['@typescript-eslint/no-base-to-string'],
   'packages/registry/**': [
     '@typescript-eslint/no-unnecessary-type-assertion',
     '@typescript-eslint/require-await',

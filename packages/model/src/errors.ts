@@ -107,5 +107,5 @@ export function asModelError(
   e: unknown,
   fallback: { code: ModelErrorCode; message: string },
 ): ModelError {
-  return asPackageError(e, ModelError, fallback) as ModelError;
+  return asPackageError(e, ModelError, fallback);
 }

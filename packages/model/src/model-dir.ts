@@ -324,7 +324,7 @@ export async function loadModelDir(
   try {
     // Build the model from exactly the bytes that were verified (no second read a swap could slip into).
     const json = JSON.parse(
-      new TextDecoder().decode(bytes.get(MODEL_JSON_FILE)!),
+      new TextDecoder().decode(bytes.get(MODEL_JSON_FILE)),
     ) as tf.io.ModelJSON;
     const weightSpecs: tf.io.WeightsManifestEntry[] = [];
     const chunks: Uint8Array[] = [];

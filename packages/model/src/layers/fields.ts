@@ -53,12 +53,16 @@ export function fail(path: string, expected: string, got: unknown): never {
 export function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    text = JSON.stringify(value);
   } catch {
-    return String(value);
+    text = undefined; // circular
   }
+  if (text === undefined)
+    return `a ${typeof value === 'object' ? 'circular object' : typeof value}`;
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** @internal */
