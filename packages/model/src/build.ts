@@ -1,6 +1,7 @@
 import { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { rememberInputSpec } from './internal/data';
+import { checkOptionKeys } from './internal/options';
 import type { ModelPart } from './layers/layer-definition';
 import type { ModelSpec } from './spec';
 import { resolveSpec } from './spec';
@@ -40,6 +41,7 @@ function layerSeed(seed: number, index: number): number {
  * ```
  */
 export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf.LayersModel {
+  checkOptionKeys(options, ['seed'], 'buildModel options');
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) {
     throw new ModelError('INVALID_OPTION', `seed: expected an integer, got ${String(seed)}`, {

@@ -3,6 +3,7 @@ import type { LayerSpec } from './layers/all-layers';
 import type { Conv2dLayerSpec } from './layers/conv2d';
 import type { InputSpec } from '@mlship/core';
 import type { ModelSpec } from './spec';
+import { checkOptionKeys, keysOf } from './internal/options';
 import { validateSpec } from './spec';
 
 /** Options of {@link defaultCnnSpec}; every field has a default that yields "model A". */
@@ -35,6 +36,22 @@ export interface DefaultCnnOptions {
   activation?: ActivationName;
 }
 
+const DEFAULT_CNN_OPTION_KEYS = keysOf<DefaultCnnOptions>({
+  name: true,
+  input: true,
+  classes: true,
+  convFilters: true,
+  convsPerBlock: true,
+  kernelSize: true,
+  padding: true,
+  poolSize: true,
+  batchNorm: true,
+  featureDropout: true,
+  denseUnits: true,
+  headDropout: true,
+  activation: true,
+});
+
 /**
  * Builds the spec of the default CNN: conv blocks (conv -> [bn] -> activation -> maxpool -> [dropout]),
  * flatten, then a dense head ending in `dense(classes, softmax)`. With no options this is
@@ -51,6 +68,8 @@ export interface DefaultCnnOptions {
  * ```
  */
 export function defaultCnnSpec(options: DefaultCnnOptions = {}): ModelSpec {
+  checkOptionKeys(options, DEFAULT_CNN_OPTION_KEYS, 'defaultCnnSpec options');
+  checkOptionKeys(options.input, ['shape', 'dtype', 'scale', 'offset'], 'input');
   const input: InputSpec = {
     shape: options.input?.shape ? [...options.input.shape] : [28, 28, 1],
     dtype: 'float32',

@@ -2,7 +2,7 @@ import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { checkDataset, inputSpecOf } from './internal/data';
-import { positiveIntOption } from './internal/options';
+import { checkOptionKeys, keysOf, positiveIntOption } from './internal/options';
 import { ensureRuntime } from './internal/runtime';
 import { EPSILON, forwardBatches } from './internal/forward';
 import type { InputSpec } from '@mlship/core';
@@ -46,6 +46,8 @@ export interface EvaluateOptions {
   /** How the model scales raw Uint8 pixels (default: the spec/`mlship.json` input the model was built or loaded with, else scale 1/255, offset 0). */
   input?: InputSpec;
 }
+
+const EVALUATE_OPTION_KEYS = keysOf<EvaluateOptions>({ batchSize: true, input: true });
 
 /**
  * Per-class precision, recall, F1 and their macro averages from a confusion matrix.
@@ -112,6 +114,7 @@ export async function evaluate(
   ds: ImageDataset,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  checkOptionKeys(options, EVALUATE_OPTION_KEYS, 'evaluate options');
   const input = inputSpecOf(model, options.input);
   const batchSize = positiveIntOption(options.batchSize, 'batchSize', 256);
   const outShape = model.outputs[0]?.shape ?? [];

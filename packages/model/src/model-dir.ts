@@ -17,6 +17,7 @@ import { isTfError, loadLayersModel, saveLayersModel, tf } from '@mlship/tf';
 import type { WrittenFile } from '@mlship/tf';
 import { ModelError, asModelError } from './errors';
 import { inputSpecOf, rememberInputSpec } from './internal/data';
+import { checkOptionKeys, keysOf } from './internal/options';
 import { ensureRuntime } from './internal/runtime';
 import type { ModelMeta } from './meta';
 import { asModelMeta } from './meta';
@@ -69,6 +70,22 @@ export interface SavedModelDir {
   /** Every file written (including `mlship.json`). */
   files: WrittenFile[];
 }
+
+const META_INPUT_KEYS = keysOf<ModelMetaInput>({
+  name: true,
+  labels: true,
+  input: true,
+  spec: true,
+  training: true,
+  history: true,
+  metrics: true,
+  metricsDataset: true,
+  datasets: true,
+  parent: true,
+  strategy: true,
+  created: true,
+  extra: true,
+});
 
 const KNOWN_KEYS = new Set([
   'format',
@@ -235,6 +252,8 @@ export async function saveModelDir(
   meta: ModelMetaInput,
   options: SaveModelDirOptions = {},
 ): Promise<SavedModelDir> {
+  checkOptionKeys(meta, META_INPUT_KEYS, 'meta');
+  checkOptionKeys(options, ['overwrite', 'now'], 'saveModelDir options');
   const now = options.now ?? (() => new Date());
   // Validate before touching the disk.
   buildMeta(model, meta, [], now);

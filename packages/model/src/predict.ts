@@ -2,7 +2,7 @@ import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { checkDataset, inputSpecOf } from './internal/data';
-import { positiveIntOption } from './internal/options';
+import { checkOptionKeys, keysOf, positiveIntOption } from './internal/options';
 import { ensureRuntime } from './internal/runtime';
 import { forwardBatches } from './internal/forward';
 import type { ModelMeta } from './meta';
@@ -44,6 +44,13 @@ export interface PredictOptions {
   labels?: readonly string[];
 }
 
+const PREDICT_OPTION_KEYS = keysOf<PredictOptions>({
+  topK: true,
+  batchSize: true,
+  meta: true,
+  labels: true,
+});
+
 /**
  * Classifies images in batches (inference mode, no tensors left behind).
  *
@@ -64,6 +71,7 @@ export async function predict(
   images: PredictInput,
   options: PredictOptions = {},
 ): Promise<Prediction[]> {
+  checkOptionKeys(options, PREDICT_OPTION_KEYS, 'predict options');
   const input = inputSpecOf(model, options.meta?.input);
   const batchSize = positiveIntOption(options.batchSize, 'batchSize', 256);
   const topK = positiveIntOption(options.topK, 'topK', 3);

@@ -1,3 +1,5 @@
+import { checkOptions } from '@mlship/core';
+import type { ErrorClass } from '@mlship/core';
 import { ModelError } from '../errors';
 
 /** `INVALID_OPTION` as `<path>: expected <expected>, got <value>`. @internal */
@@ -31,4 +33,31 @@ export function positiveIntOption(
     );
   }
   return v;
+}
+
+/**
+ * Every key of an options type, each listed once: `Record<keyof T, true>` makes the compiler
+ * refuse a missing or an extra key, so the accepted list cannot drift from the interface.
+ *
+ * @internal
+ */
+export function keysOf<T>(table: Record<keyof T & string, true>): readonly string[] {
+  return Object.keys(table);
+}
+
+/**
+ * Rejects keys an options object does not accept (@mlship/core's `checkOptions`, thrown as
+ * {@link ModelError}): plain JavaScript callers misspell keys (`{ epoch: 5 }`), and an ignored key
+ * silently trains with the default.
+ *
+ * @throws {@link ModelError} `INVALID_OPTION` naming the key and the accepted ones (`data.path` the
+ *   key, `data.accepted` the list), or saying the options are not an object
+ * @internal
+ */
+export function checkOptionKeys(
+  options: unknown,
+  accepted: readonly string[],
+  where: string,
+): void {
+  checkOptions(options, accepted, where, ModelError as unknown as ErrorClass<'INVALID_OPTION'>);
 }

@@ -2,13 +2,57 @@ import type { ImageDataset } from '@mlship/data';
 import type { tf } from '@mlship/tf';
 import { ModelError } from '../errors';
 import { checkDataset, inputSpecOf, subset } from '../internal/data';
-import { optionError } from '../internal/options';
+import { checkOptionKeys, keysOf, optionError } from '../internal/options';
 import { trainableVariables } from './optimizer';
 import type { InputSpec } from '@mlship/core';
 import { checkParallelModel, resolveWorkers } from './parallel-stepper';
 import type { LearningRateSchedule } from './schedule';
 import { checkSchedule } from './schedule';
 import type { EarlyStoppingOptions, OptimizerName, TrainOptions, TrainingParams } from './types';
+
+const TRAIN_OPTION_KEYS = keysOf<TrainOptions>({
+  optimizer: true,
+  learningRate: true,
+  momentum: true,
+  schedule: true,
+  epochs: true,
+  batchSize: true,
+  validationSplit: true,
+  validationData: true,
+  earlyStopping: true,
+  seed: true,
+  shuffle: true,
+  input: true,
+  onProgress: true,
+  progressEvery: true,
+  onEpochEnd: true,
+  signal: true,
+  checkpointDir: true,
+  checkpointMeta: true,
+  now: true,
+  workers: true,
+});
+
+const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
+  monitor: true,
+  patience: true,
+  minDelta: true,
+  restoreBest: true,
+});
+
+const CHECKPOINT_META_KEYS = keysOf<NonNullable<TrainOptions['checkpointMeta']>>({
+  name: true,
+  labels: true,
+  input: true,
+  spec: true,
+  metrics: true,
+  metricsDataset: true,
+  datasets: true,
+  parent: true,
+  strategy: true,
+  created: true,
+  extra: true,
+});
 
 const OPTIMIZERS: readonly OptimizerName[] = [
   'adam',
@@ -84,6 +128,9 @@ export function resolveTrainOptions(
   data: ImageDataset,
   options: TrainOptions,
 ): ResolvedTraining {
+  checkOptionKeys(options, TRAIN_OPTION_KEYS, 'train options');
+  checkOptionKeys(options.earlyStopping, EARLY_STOPPING_KEYS, 'earlyStopping');
+  checkOptionKeys(options.checkpointMeta, CHECKPOINT_META_KEYS, 'checkpointMeta');
   const optimizer = options.optimizer ?? 'adam';
   if (!OPTIMIZERS.includes(optimizer))
     throw optionError('optimizer', OPTIMIZERS.map((o) => `'${o}'`).join(', '), optimizer);

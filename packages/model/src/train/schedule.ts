@@ -1,4 +1,5 @@
 import { ModelError } from '../errors';
+import { checkOptionKeys } from '../internal/options';
 
 /**
  * How the learning rate changes from epoch to epoch (applied at the start of each epoch).
@@ -17,6 +18,13 @@ export type LearningRateSchedule =
   | { type: 'cosine'; minLearningRate?: number }
   | ((epoch: number, initial: number, epochs: number) => number);
 
+const SCHEDULE_KEYS: Partial<Record<string, readonly string[]>> = {
+  constant: ['type'],
+  step: ['type', 'every', 'factor'],
+  exponential: ['type', 'factor'],
+  cosine: ['type', 'minLearningRate'],
+};
+
 /**
  * Checks a schedule's fields.
  *
@@ -31,6 +39,8 @@ export function checkSchedule(schedule: LearningRateSchedule, path = 'schedule')
       { data: { path: `${path}.${field}` } },
     );
   };
+  const keys = SCHEDULE_KEYS[(schedule as { type?: unknown } | undefined)?.type as string];
+  if (keys !== undefined) checkOptionKeys(schedule, keys, path);
   switch (schedule?.type) {
     case 'constant':
       return;
