@@ -9,9 +9,10 @@ import type { LayerDefinition, ModelPart } from './layers/layer-definition';
  * A declarative, JSON-serialisable description of an image classifier: input, ordered layers,
  * number of classes. The model's output must be a softmax over `classes` (the last layer is a
  * `dense` with `units: classes` and `activation: 'softmax'`, or a linear `dense(classes)` followed
- * by `activation: 'softmax'`).
+ * by `activation: 'softmax'`). A type alias rather than an interface so that it is assignable to
+ * `Record<string, unknown>`: a `ModelMeta` of this package is then a `ModelMeta` of @mlship/core.
  */
-export interface ModelSpec {
+export type ModelSpec = {
   /**
    * Model name in @mlship/core's name grammar (lowercase `[a-z0-9]` with inner `.`, `_`, `-`, ending
    * in `[a-z0-9]`; the registry's), used as the tf model name and the default `mlship.json` name.
@@ -23,7 +24,7 @@ export interface ModelSpec {
   layers: LayerSpec[];
   /** Number of output classes (>= 2). */
   classes: number;
-}
+};
 
 /** A layer of a validated spec with its resolved name and shapes (internal view used by the builder). */
 export interface ResolvedLayer {
