@@ -91,10 +91,7 @@ export class LoadedVersion {
     let model: tf.LayersModel;
     let meta: ModelMeta;
     try {
-      ({ model, meta } = (await loadModelDir(origin.dir)) as {
-        model: tf.LayersModel;
-        meta: ModelMeta;
-      });
+      ({ model, meta } = await loadModelDir(origin.dir));
     } catch (e) {
       throw loadError(e, `${context}: cannot load`, data);
     }
