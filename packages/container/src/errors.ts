@@ -1,5 +1,4 @@
 import { MlshipError, SHARED_ERROR_CODES, checkOptions, errorGuard } from '@mlship/core';
-import type { ErrorClass } from '@mlship/core';
 
 /**
  * Every code a {@link ContainerError} can carry: the shared vocabulary of @mlship/core plus this
@@ -82,5 +81,5 @@ export function checkOptionKeys(
   accepted: readonly string[],
   where: string,
 ): void {
-  checkOptions(options, accepted, where, ContainerError as unknown as ErrorClass<'INVALID_OPTION'>);
+  checkOptions(options, accepted, where, ContainerError);
 }

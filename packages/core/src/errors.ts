@@ -211,12 +211,15 @@ export function errorGuard<T extends MlshipError>(
     (e instanceof Error && e.name === name && typeof (e as { code?: unknown }).code === 'string');
 }
 
-/** A package error class: what {@link asPackageError} and core's checks construct. */
-export type ErrorClass<C extends string = string> = new (
+/**
+ * A package error class whose constructor accepts the code `C` (its own code union may be wider):
+ * what {@link asPackageError} and core's checks construct.
+ */
+export type ErrorClass<C extends string = string, T extends MlshipError = MlshipError> = new (
   code: C,
   message: string,
   options?: MlshipErrorOptions,
-) => MlshipError<C>;
+) => T;
 
 /**
  * Re-expresses an mlship error (typically a {@link CoreError} from a core check) as the calling
@@ -235,11 +238,11 @@ export type ErrorClass<C extends string = string> = new (
  * catch (e) { throw asPackageError(e, RegistryError, { code: 'READ_FAILED', message: `reading ${dir}` }); }
  * ```
  */
-export function asPackageError<C extends string>(
+export function asPackageError<C extends string, T extends MlshipError>(
   e: unknown,
-  Ctor: ErrorClass<C>,
+  Ctor: ErrorClass<C, T>,
   fallback: { code: C; message: string },
-): MlshipError<C> {
+): T {
   if (e instanceof Ctor) return e;
   if (isMlshipError(e)) {
     return new Ctor(e.code as C, e.message, {

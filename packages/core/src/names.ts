@@ -55,7 +55,7 @@ export function isValidName(name: unknown): name is string {
 export function assertValidName(
   name: unknown,
   what = 'model',
-  Ctor: ErrorClass<'INVALID_NAME'> = CoreError as ErrorClass<'INVALID_NAME'>,
+  Ctor: ErrorClass<'INVALID_NAME'> = CoreError,
 ): asserts name is string {
   if (!isValidName(name)) {
     throw new Ctor(

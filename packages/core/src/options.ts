@@ -23,7 +23,7 @@ export function checkOptions(
   options: unknown,
   accepted: readonly string[],
   where: string,
-  Ctor: ErrorClass<'INVALID_OPTION'> = CoreError as ErrorClass<'INVALID_OPTION'>,
+  Ctor: ErrorClass<'INVALID_OPTION'> = CoreError,
 ): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {

@@ -1,5 +1,4 @@
 import { checkOptions, isValidName, NAME_GRAMMAR } from '@mlship/core';
-import type { ErrorClass } from '@mlship/core';
 import { ServeError } from './errors';
 import type { ServeLogger } from './logger';
 import { silentLogger } from './logger';
@@ -132,7 +131,7 @@ export const DEFAULTS = {
 } as const;
 
 /** checkOptions throws ServeError `INVALID_OPTION`. */
-const OptionError = ServeError as unknown as ErrorClass<'INVALID_OPTION'>;
+const OptionError = ServeError;
 
 function bad(path: string, message: string, actual: unknown): ServeError {
   return new ServeError('INVALID_OPTION', `createServer: ${path}: ${message}`, {

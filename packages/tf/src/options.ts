@@ -1,5 +1,4 @@
 import { checkOptions } from '@mlship/core';
-import type { ErrorClass } from '@mlship/core';
 import { TfError } from './errors';
 
 /**
@@ -9,7 +8,5 @@ import { TfError } from './errors';
  * Plain JavaScript callers misspell keys; ignoring them silently would run with defaults.
  */
 export function checkTfOptions(options: unknown, accepted: readonly string[], where: string): void {
-  // ErrorClass<'INVALID_OPTION'> wants a class whose `code` is exactly that literal; TfError's
-  // union is wider, and checkOptions only ever constructs it with 'INVALID_OPTION'.
-  checkOptions(options, accepted, where, TfError as unknown as ErrorClass<'INVALID_OPTION'>);
+  checkOptions(options, accepted, where, TfError);
 }
