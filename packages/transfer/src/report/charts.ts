@@ -118,6 +118,18 @@ export function chartSpecs(
   const lowest = Math.min(...bars.map((b) => b.lo), result.reference.targetAccuracy);
   const floor = Math.max(0, Math.floor(lowest * 20) / 20 - 0.05);
   const testTitle = 'Final test accuracy (mean ± sd over seeds)';
+  // Dashed reference lines: the untouched base on the new test set, and on its own ("the old level").
+  const references = [
+    { value: result.reference.targetAccuracy, text: 'base model, untouched' },
+    ...(result.reference.sourceAccuracy === null
+      ? []
+      : [
+          {
+            value: result.reference.sourceAccuracy,
+            text: 'base on its own test set (the old level)',
+          },
+        ]),
+  ];
   const x = {
     field: 'strategy',
     type: 'nominal',
@@ -159,34 +171,45 @@ export function chartSpecs(
         data: { values: bars },
         layer: [
           {
-            mark: { type: 'bar' },
+            // The axis starts near the lowest value, not at 0: clip the bars to the plot.
+            mark: { type: 'bar', clip: true },
             encoding: {
               x,
               y: {
                 field: 'mean',
                 type: 'quantitative',
                 title: 'test accuracy',
-                scale: { domain: [floor, 1] },
+                scale: { domain: [floor, 1], zero: false },
               },
               color: { ...colour(labels), legend: null },
+            },
+          },
+          {
+            mark: { type: 'text', dy: -12, color: '#222' },
+            encoding: {
+              x,
+              y: { field: 'hi', type: 'quantitative' },
+              text: { field: 'mean', type: 'quantitative', format: '.2%' },
             },
           },
           {
             mark: { type: 'rule', strokeWidth: 2, color: '#333' },
             encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
           },
-          {
-            mark: { type: 'rule', strokeDash: [4, 4], color: '#777' },
-            encoding: { y: { datum: result.reference.targetAccuracy, type: 'quantitative' } },
-          },
-          {
-            mark: { type: 'text', align: 'left', dx: 4, dy: -7, color: '#555' },
-            encoding: {
-              x: { value: 0 },
-              y: { datum: result.reference.targetAccuracy, type: 'quantitative' },
-              text: { value: 'base model, untouched' },
+          ...references.flatMap(({ value, text }) => [
+            {
+              mark: { type: 'rule', strokeDash: [4, 4], color: '#777' },
+              encoding: { y: { datum: value, type: 'quantitative' } },
             },
-          },
+            {
+              mark: { type: 'text', align: 'left', dx: 4, dy: -7, color: '#555' },
+              encoding: {
+                x: { value: 0 },
+                y: { datum: value, type: 'quantitative' },
+                text: { value: text },
+              },
+            },
+          ]),
         ],
       },
     },

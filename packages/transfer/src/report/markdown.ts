@@ -115,9 +115,7 @@ export function formatMarkdown(result: ExperimentResult): string {
   lines.push('Thesis findings:', '');
   for (const f of result.findings) {
     const verdict = f.held === null ? 'not tested' : f.held ? 'held' : 'did not hold';
-    lines.push(
-      `- **${verdict}** — ${f.claim} ${f.evidence[0]!.toUpperCase()}${f.evidence.slice(1)}.`,
-    );
+    lines.push(`- **${verdict}** — ${f.claim} Here: ${f.evidence}.`);
   }
   lines.push('');
   return lines.join('\n');
