@@ -31,8 +31,6 @@ const PENDING: Readonly<Record<string, string>> = {
   'packages/model/README.md': 'pending: the model owner marks or fixes its blocks',
   'packages/registry/README.md': 'pending: the registry owner marks its install block',
   'packages/serve/README.md': 'pending: the serve owner marks or fixes its blocks',
-  'packages/transfer/README.md': 'pending: the transfer owner marks or fixes its blocks',
-  'examples/transfer-experiment/README.md': 'pending: the transfer owner marks or fixes its blocks',
 };
 
 const readmes = [

@@ -1,4 +1,4 @@
-import type { ErrorClass, MlshipErrorData, MlshipErrorOptions } from '@mlship/core';
+import type { MlshipErrorData, MlshipErrorOptions } from '@mlship/core';
 import { MlshipError, asPackageError, checkOptions, errorGuard } from '@mlship/core';
 
 /**
@@ -174,5 +174,5 @@ export function show(value: unknown): string {
  * @internal
  */
 export function checkKeys(options: unknown, accepted: readonly string[], where: string): void {
-  checkOptions(options, accepted, where, TransferError as unknown as ErrorClass<'INVALID_OPTION'>);
+  checkOptions(options, accepted, where, TransferError);
 }
