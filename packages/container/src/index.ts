@@ -45,7 +45,7 @@ export type {
   TransferEvent,
   FetchedManifest,
   UploadResult,
-} from './registry/client';
+} from './registry/types';
 export type { RegistryCredentials } from './registry/auth';
 export { readDockerConfigCredentials } from './registry/docker-config';
 export { buildHostNodeBase } from './host-node-base';

@@ -5,7 +5,8 @@ import type { Blob } from './layer';
 import { MEDIA_TYPES } from './media-types';
 import { formatReference, parseReference } from './reference';
 import { createRegistryClient } from './registry/client';
-import type { RegistryClient, UploadResult } from './registry/client';
+import type { RegistryClient } from './registry/client';
+import type { UploadResult } from './registry/types';
 import type { Descriptor, ImageIndex } from './types';
 
 /** Options of {@link pushImage}. */
