@@ -15,7 +15,6 @@ import type { WorkspacePackage } from '../src/workspace';
  */
 const PENDING: Readonly<Record<string, string>> = {
   '@mlship/cli': 'pending: the cli owner exports CLI_ERROR_CODES',
-  '@mlship/model': 'pending: the model owner exports MODEL_ERROR_CODES',
 };
 
 const page = readFileSync(join(ROOT, 'docs', 'contracts.md'), 'utf8');

@@ -1,4 +1,4 @@
-import { tf } from '@mlship/tf';
+import { getRuntimeInfo, tf } from '@mlship/tf';
 import { ModelError } from './errors';
 import { rememberInputSpec } from './internal/data';
 import { checkOptionKeys } from './internal/options';
@@ -26,6 +26,19 @@ function layerSeed(seed: number, index: number): number {
 }
 
 /**
+ * Before any `initRuntime`, TensorFlow.js starts its pure-JS cpu backend on the first tensor, and
+ * that backend prints "install our node backend" on its first write. Building a model is fine there
+ * (`train`/`evaluate`/`predict` make the fast runtime ready and the weights move to it), and a
+ * library must not print, so the banner is switched off the way @mlship/tf's initRuntime does.
+ */
+function quietCpuBanner(): void {
+  if (getRuntimeInfo() !== undefined) return;
+  // tf.backend() starts the best registered backend (getBackend() alone reports none yet).
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if (tf.getBackend() === 'cpu' && typeof backend.firstUse === 'boolean') backend.firstUse = false;
+}
+
+/**
  * Builds a `tf.LayersModel` (functional, input layer named `input`) from a spec, with seeded
  * initialisers and the spec's stable layer names. The model is not compiled. {@link train},
  * {@link evaluate} and {@link predict} use the spec's `input` scaling for it unless told otherwise.
@@ -49,6 +62,7 @@ export function buildModel(spec: ModelSpec, options: BuildModelOptions = {}): tf
     });
   }
   const { spec: valid, layers } = resolveSpec(spec);
+  quietCpuBanner();
   const input = tf.input({ shape: [...valid.input.shape], name: 'input', dtype: 'float32' });
   let x: tf.SymbolicTensor = input;
   for (const layer of layers) {

@@ -7,7 +7,7 @@ export type { DefaultCnnOptions } from './default-cnn';
 export { ACTIVATIONS } from './layers/fields';
 export type { ActivationName, Size2D } from './layers/fields';
 export type { LayerSpec, LayerType } from './layers/all-layers';
-export type { ModelPart } from './layers/layer-definition';
+export type { LayerSpecBase, ModelPart } from './layers/layer-definition';
 export type { Conv2dLayerSpec } from './layers/conv2d';
 export type { MaxPooling2dLayerSpec } from './layers/max-pooling2d';
 export type { BatchNormalizationLayerSpec } from './layers/batch-normalization';
@@ -33,6 +33,8 @@ export type {
 } from './train/types';
 export { evaluate, classMetrics } from './evaluate';
 export type { ClassMetrics, Evaluation, EvaluateOptions } from './evaluate';
+export { progressBar } from './progress-bar';
+export type { ProgressBarOptions, ProgressStream } from './progress-bar';
 export { predict } from './predict';
 export type { ClassProbability, Prediction, PredictInput, PredictOptions } from './predict';
 export { MODEL_META_FORMAT, MODEL_META_FILE } from '@mlship/core';

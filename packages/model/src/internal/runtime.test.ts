@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getRuntimeInfo, initRuntime, tf } from '@mlship/tf';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildModel } from '../build';
 import { evaluate } from '../evaluate';
 import { loadModelDir, saveModelDir } from '../model-dir';
@@ -17,8 +17,12 @@ const data = halvesDataset(8, 1);
 // What initRuntime() picks here: wasm, unless the environment asks for another backend.
 const fast = process.env['MLSHIP_BACKEND'] ? undefined : 'wasm';
 let root: string | undefined;
+const warn = vi.spyOn(console, 'warn');
+const log = vi.spyOn(console, 'log');
 
 afterAll(async () => {
+  warn.mockRestore();
+  log.mockRestore();
   if (root !== undefined) await fs.rm(root, { recursive: true, force: true });
 });
 
@@ -45,7 +49,7 @@ describe('the runtime train, evaluate, predict and loadModelDir make sure of', (
   });
 
   it('train without initRuntime readies the fast runtime itself instead of running on cpu', async () => {
-    // buildModel before any initRuntime: TensorFlow.js has silently started its cpu backend.
+    // buildModel before any initRuntime: TensorFlow.js has started its cpu backend.
     const model = buildModel(spec, { seed: 1 });
     expect(tf.getBackend()).toBe('cpu');
     const result = await train(model, data, { epochs: 1, batchSize: 8 });
@@ -54,6 +58,8 @@ describe('the runtime train, evaluate, predict and loadModelDir make sure of', (
     expect(result.params.backend).toBe(info!.backend);
     expect(tf.getBackend()).toBe(info!.backend);
     if (fast !== undefined) expect(info!.backend).toBe(fast);
+    // Nothing was printed since this file started (tfjs' cpu "install tfjs-node" banner included).
+    expect([...warn.mock.calls, ...log.mock.calls]).toEqual([]);
     model.dispose();
   });
 
