@@ -1,5 +1,4 @@
 import { checkOptions } from '@mlship/core';
-import type { ErrorClass } from '@mlship/core';
 import { ModelError } from '../errors';
 
 /** `INVALID_OPTION` as `<path>: expected <expected>, got <value>`. @internal */
@@ -59,5 +58,5 @@ export function checkOptionKeys(
   accepted: readonly string[],
   where: string,
 ): void {
-  checkOptions(options, accepted, where, ModelError as unknown as ErrorClass<'INVALID_OPTION'>);
+  checkOptions(options, accepted, where, ModelError);
 }
