@@ -1,6 +1,7 @@
 import { createFsAdapter, type FsAdapter } from '@mlship/core';
 import { RegistryError } from './errors';
 import { FileLock } from './storage/lock';
+import { saveIndex, type LoadedIndex } from './storage/tag-index';
 import type { Identity, OpenRegistryOptions, RegistryFs } from './types';
 
 /** @internal What the registry remembers of an annotated tag object (objects are immutable). */
@@ -39,6 +40,8 @@ export interface RegistryContext {
   readonly tmpDir: string;
   /** Opened with `readOnly: true`: every write is refused. */
   readonly readOnly: boolean;
+  /** The tag index (`<gitdir>/mlship-index.json`) as this process last loaded it. */
+  readonly tagIndex: { current?: LoadedIndex };
 }
 
 /** @internal Builds the context of a registry whose git directory is known. */
@@ -60,6 +63,7 @@ export function createContext(
     branchRef: `refs/heads/${options.branch ?? 'mlship'}`,
     tmpDir: `${gitdir}/mlship-tmp`,
     readOnly: options.readOnly === true,
+    tagIndex: {},
   };
 }
 
@@ -82,7 +86,13 @@ export function assertWritable(ctx: RegistryContext): void {
 /** @internal Runs fn under the registry write lock; refused when the registry was opened read-only. */
 export async function withLock<T>(ctx: RegistryContext, fn: () => Promise<T>): Promise<T> {
   assertWritable(ctx);
-  return ctx.lock.with(fn);
+  return ctx.lock.with(async () => {
+    try {
+      return await fn();
+    } finally {
+      await saveIndex(ctx); // what this write taught the tag index, while still under the lock
+    }
+  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -321,10 +321,13 @@ export class Registry {
   /**
    * Fetches the registry branch and tags from a git remote and fast-forwards the local registry
    * branch (under the lock). Local versions the remote lacks are kept (`ahead`); a registry that
-   * diverged is `DIVERGED`, because version numbers would collide.
+   * diverged is `DIVERGED`, because version numbers would collide. A transfer that fails leaves
+   * the repository as it was; credentials in `url` are used, never stored; tags both sides hold
+   * with different content are listed in `conflicts` (`conflicts: 'theirs'` takes the remote's
+   * stage and deregistration tags).
    *
-   * @param options - `url` or `remote`, optional `auth` / `headers`
-   * @returns what changed locally
+   * @param options - `url` or `remote`, optional `auth` / `headers`, `conflicts`
+   * @returns what changed locally, and the conflicts
    * @throws RegistryError `DIVERGED`, `REMOTE_AUTH_FAILED`, `REMOTE_FAILED`
    * @example
    * ```ts

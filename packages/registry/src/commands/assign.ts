@@ -1,10 +1,12 @@
 import { withLock, type RegistryContext } from '../context';
 import { assertName, parseVersionRef } from '../names';
 import { OPTION_KEYS, checkKeys } from '../options';
+import { dropHeads, emptyHead, getHeads, refStats, saveHeads, stampHead } from '../storage/heads';
 import { ObjectWriter } from '../storage/objects';
 import { modelState, resolveIn, stamp } from '../storage/state';
 import { writeStageTag } from '../storage/tags';
 import { repairLocked } from './repair';
+import { resolve } from './resolve';
 import type { EventOptions, StageEvent } from '../types';
 import { operation } from '../errors';
 
@@ -31,11 +33,29 @@ export const assign = operation(
     const name = parseVersionRef(ref).name;
     return withLock(ctx, async () => {
       await repairLocked(ctx);
-      const m = await modelState(ctx, name);
-      const v = resolveIn(name, m, ref);
+      const heads = await getHeads(ctx);
+      const v = await resolve(ctx, ref);
+      const m = heads[name] ?? emptyHead();
       const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
-      const now = stamp(ctx, m);
-      return writeStageTag(ctx, w, v, stage, m.maxCounter + 1, false, options.message ?? '', now);
+      const now = stampHead(ctx, m);
+      const counter = m.maxCounter + 1;
+      const event = await writeStageTag(
+        ctx,
+        w,
+        v,
+        stage,
+        counter,
+        false,
+        options.message ?? '',
+        now,
+      );
+      heads[name] = {
+        ...m,
+        maxCounter: counter,
+        stages: { ...m.stages, [stage]: { version: v.version, commit: v.commit } },
+      };
+      await saveHeads(ctx, heads, await refStats(ctx));
+      return event;
     });
   },
   (_ctx, ref, stage) => `assigning ${String(stage)} to ${String(ref)}`,
@@ -68,7 +88,18 @@ export const unassign = operation(
       const v = resolveIn(name, m, `${name}#${stage}`);
       const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
       const now = stamp(ctx, m);
-      return writeStageTag(ctx, w, v, stage, m.maxCounter + 1, true, options.message ?? '', now);
+      const event = await writeStageTag(
+        ctx,
+        w,
+        v,
+        stage,
+        m.maxCounter + 1,
+        true,
+        options.message ?? '',
+        now,
+      );
+      await dropHeads(ctx); // rebuilt from the refs on next use
+      return event;
     });
   },
   (_ctx, name, stage) => `unassigning ${String(stage)} of ${String(name)}`,

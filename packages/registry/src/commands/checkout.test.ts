@@ -126,3 +126,37 @@ describe('checkout never replaces the registry itself', () => {
     expect((await (await openRegistry({ dir: repo })).resolve('cnn@v1')).version).toBe(1);
   });
 });
+
+describe('integrity of stored objects read whole', () => {
+  it.each([
+    [
+      'a tree header in place of a blob',
+      (orig: number) => Buffer.concat([Buffer.from(`tree ${orig}\0`), Buffer.alloc(orig, 1)]),
+    ],
+    [
+      'a blob header with the wrong size',
+      (orig: number) => Buffer.concat([Buffer.from(`blob ${orig + 5}\0`), Buffer.alloc(orig, 1)]),
+    ],
+    [
+      'a truncated stream',
+      (orig: number) =>
+        Buffer.concat([Buffer.from(`blob ${orig}\0`), Buffer.alloc(orig, 1)]).subarray(0, 100),
+    ],
+  ])('%s is INTEGRITY (unreadable), nothing left at destDir', async (what, content) => {
+    const repo = join(root, `stream-${what.replace(/\W+/g, '-')}`);
+    const reg = await openRegistry({ dir: repo, bare: true });
+    await reg.register('cnn', dirs.base);
+    const f = (await reg.show('cnn@v1')).files.find((x) => x.path === 'dense.weights.bin')!;
+    const objPath = join(repo, 'objects', f.oid.slice(0, 2), f.oid.slice(2));
+    await chmod(objPath, 0o644);
+    const raw = deflateSync(content(f.bytes));
+    await writeFile(objPath, what.includes('truncated') ? raw.subarray(0, raw.length >> 1) : raw);
+    const dest = join(root, `stream-out-${what.replace(/\W+/g, '-')}`, 'cnn');
+    expect(await errorOf(reg.checkout('cnn@v1', dest))).toMatchObject({
+      code: 'INTEGRITY',
+      data: { path: 'dense.weights.bin', reason: 'unreadable' },
+    });
+    expect(nodeFs.existsSync(dest)).toBe(false);
+    expect(nodeFs.readdirSync(join(root, `stream-out-${what.replace(/\W+/g, '-')}`))).toEqual([]);
+  });
+});

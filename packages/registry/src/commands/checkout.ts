@@ -4,8 +4,9 @@ import type { RegistryContext } from '../context';
 import { RegistryError, toRegistryError, operation } from '../errors';
 import { OPTION_KEYS, checkKeys, checkString } from '../options';
 import { readRecord } from '../storage/records';
-import { readVerifiedFiles } from '../storage/verify';
-import type { CheckoutOptions, CheckoutResult } from '../types';
+import { shouldStream } from '../storage/blob-stream';
+import { readVerifiedFiles, writeVerifiedFiles } from '../storage/verify';
+import type { CheckoutOptions, CheckoutResult, VersionFile } from '../types';
 import { resolve } from './resolve';
 
 /** `p` made absolute, with the symlinks of its existing part resolved when the fs can. */
@@ -79,8 +80,8 @@ export const checkout = operation(
     await checkDestination(ctx, destDir);
     const v = await resolve(ctx, ref);
     // the commit must hold this version's record: a tag on another version's commit is refused
-    await readRecord(ctx, v);
-    const files = await readVerifiedFiles(ctx, v);
+    const record = await readRecord(ctx, v);
+    const total = Object.values(record.files).reduce((n, f) => n + f.bytes, 0);
     const fsa = ctx.fsa;
     const dest = destDir.length > 1 ? destDir.replace(/\/+$/, '') : destDir;
     const kind = await fsa.kind(dest);
@@ -92,15 +93,26 @@ export const checkout = operation(
         { data: { path: dest } },
       );
     }
+    let files: VersionFile[];
     try {
-      await writeDirectoryAtomic(
+      files = await writeDirectoryAtomic(
         dest,
         async (tmp) => {
-          for (const f of files) {
+          // streamed and verified into the temporary sibling, which only becomes `dest` once
+          // every file checked out: on any mismatch nothing is left at `dest`
+          if (shouldStream(fsa, total)) return writeVerifiedFiles(ctx, v, tmp);
+          const read = await readVerifiedFiles(ctx, v);
+          for (const f of read) {
             const p = joinPath(tmp, f.path);
             if (f.path.includes('/')) await fsa.mkdirp(parentPath(p));
             await fsa.writeFile(p, f.data);
           }
+          return read.map((f) => ({
+            path: f.path,
+            oid: f.oid,
+            sha256: f.sha256,
+            bytes: f.data.length,
+          }));
         },
         { overwrite: kind !== undefined, fs: fsa },
       );
@@ -110,16 +122,7 @@ export const checkout = operation(
         message: `checking out ${v.tag} to ${dest}`,
       });
     }
-    return {
-      ...v,
-      dir: dest,
-      files: files.map((f) => ({
-        path: f.path,
-        oid: f.oid,
-        sha256: f.sha256,
-        bytes: f.data.length,
-      })),
-    };
+    return { ...v, dir: dest, files };
   },
   (_ctx, ref, destDir) => `checking out ${String(ref)} to ${String(destDir)}`,
 );

@@ -1,6 +1,7 @@
 import { withLock, type RegistryContext } from '../context';
 import { parseVersionRef } from '../names';
 import { OPTION_KEYS, checkKeys } from '../options';
+import { dropHeads } from '../storage/heads';
 import { ObjectWriter } from '../storage/objects';
 import { modelState, resolveIn, stamp } from '../storage/state';
 import { writeDeregisterTag } from '../storage/tags';
@@ -39,6 +40,7 @@ export const deregister = operation(
         options.message ?? '',
         stamp(ctx, m),
       );
+      await dropHeads(ctx); // `latest` may change: rebuilt from the refs on next use
       return { ...v, deregistrationTag: tag };
     });
   },

@@ -3,6 +3,7 @@ import { gitArgs, withLock, type RegistryContext } from '../context';
 import { RegistryError, operation } from '../errors';
 import { parseTag } from '../names';
 import { OPTION_KEYS } from '../options';
+import { dropHeads } from '../storage/heads';
 import { hasObject, readRef, restoreRef, writeRef } from '../storage/refs';
 import { modelState, versionOfCommit } from '../storage/state';
 import { remoteError, remoteTarget, transportArgs, type RemoteTarget } from '../transport';
@@ -200,6 +201,7 @@ export const pull = operation(
       }
       if (fetched && (result === 'created' || result === 'fast-forward'))
         await writeRef(ctx, ctx.branchRef, fetched);
+      await dropHeads(ctx); // tags came in: rebuilt from the refs on next use
       return result;
     });
     const after = await git.listTags({ fs: ctx.fsa.fs, gitdir: ctx.gitdir });

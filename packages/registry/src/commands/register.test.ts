@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -218,6 +219,78 @@ describe('the version record is built from the typed mlship.json', () => {
       kind: 'freeze',
       layers: { type: ['conv2d'] },
       learningRate: 0.0005,
+    });
+  });
+});
+
+describe('model directories with symlinks: regular files inside the directory only', () => {
+  const outside = (): string => join(root, 'outside-secret.bin');
+  beforeAll(async () => {
+    await writeFile(outside(), Buffer.alloc(4096, 9));
+  });
+
+  it.each([
+    [
+      'a weight file that is a symlink to a file elsewhere',
+      async (d: string) => {
+        await unlink(join(d, 'dense_1.weights.bin'));
+        await nodeFs.promises.symlink(outside(), join(d, 'dense_1.weights.bin'));
+      },
+      'dense_1.weights.bin',
+    ],
+    [
+      'mlship.json as a symlink',
+      async (d: string) => {
+        await nodeFs.promises.rename(join(d, 'mlship.json'), join(root, `meta-${Date.now()}.json`));
+        await nodeFs.promises.symlink(outside(), join(d, 'mlship.json'));
+      },
+      'mlship.json',
+    ],
+    [
+      'a symlinked directory inside it',
+      async (d: string) => {
+        await nodeFs.promises.symlink(root, join(d, 'linked-dir'));
+      },
+      'linked-dir',
+    ],
+    [
+      'a symlink loop',
+      async (d: string) => {
+        await nodeFs.promises.symlink(join(d, 'loop-b'), join(d, 'loop-a'));
+        await nodeFs.promises.symlink(join(d, 'loop-a'), join(d, 'loop-b'));
+      },
+      'loop-a',
+    ],
+  ])('refuses %s with INTEGRITY not-regular, never reading outside', async (what, make, path) => {
+    const d = join(root, 'symlinks', what.replace(/\W+/g, '-'));
+    await writeModelDirForTesting(d, { seed: 6 });
+    await make(d);
+    const repo = join(root, 'symlink-repo', what.replace(/\W+/g, '-'));
+    const reg2 = await openRegistry({ dir: repo, bare: true });
+    const err = await errorOf(reg2.register('cnn', d));
+    expect(err).toMatchObject({
+      code: 'INTEGRITY',
+      data: { reason: 'not-regular', path: expect.stringMatching(new RegExp(`${path}$`)) },
+    });
+    // nothing of the outside file is reported or stored
+    const outsideSha = createHash('sha256').update(Buffer.alloc(4096, 9)).digest('hex');
+    expect(JSON.stringify(err)).not.toContain(outsideSha);
+    expect(await reg2.versions('cnn')).toEqual([]);
+  });
+
+  it('refuses a model.json that names a weight file mlship.json does not list', async () => {
+    const d = join(root, 'unlisted-weights');
+    await writeModelDirForTesting(d, { seed: 7 });
+    const meta = JSON.parse(await readFile(join(d, 'mlship.json'), 'utf8')) as {
+      files: Record<string, unknown>;
+    };
+    delete meta.files['dense_1.weights.bin'];
+    await unlink(join(d, 'dense_1.weights.bin'));
+    await writeFile(join(d, 'mlship.json'), JSON.stringify(meta));
+    expect(await errorOf(reg.register('cnn', d))).toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(/weight file "dense_1\.weights\.bin" is not listed/),
+      data: { reason: 'unlisted', path: 'dense_1.weights.bin' },
     });
   });
 });

@@ -1,12 +1,19 @@
-import { readModelFiles, type ModelMeta } from '@mlship/core';
+import {
+  joinPath,
+  readModelFiles,
+  readModelMeta,
+  verifyModelFiles,
+  type ModelMeta,
+} from '@mlship/core';
 import { assertWritable, withLock, type RegistryContext } from '../context';
 import { RegistryError, toRegistryError, operation } from '../errors';
-import { assertName, parseVersionRef, stageTag, versionTag } from '../names';
+import { assertName, stageTag, versionTag } from '../names';
 import { OPTION_KEYS, checkKeys, checkString } from '../options';
+import { shouldStream } from '../storage/blob-stream';
 import { ObjectWriter, personLine } from '../storage/objects';
 import { MODELS_DIR, REGISTRY_DIR, readRecordAt } from '../storage/records';
 import { readRef, writeRef } from '../storage/refs';
-import { emptyState, resolveIn, scanModels, stamp } from '../storage/state';
+import { emptyHead, getHeads, refStats, saveHeads, stampHead } from '../storage/heads';
 import { writeVersionTagObject } from '../storage/tags';
 import { replaceEntry, treeEntries, writeDirTree } from '../storage/trees';
 import type {
@@ -17,6 +24,7 @@ import type {
   VersionRecord,
 } from '../types';
 import { completeRegistration, repairLocked } from './repair';
+import { resolve } from './resolve';
 
 const enc = new TextEncoder();
 
@@ -82,21 +90,35 @@ export const register = operation(
     checkRegisterOptions(options);
     assertWritable(ctx);
     checkString(modelDir, 'register: modelDir');
-    let loaded: Awaited<ReturnType<typeof readModelFiles>>;
-    try {
-      loaded = await readModelFiles(modelDir, { fs: ctx.fsa });
-    } catch (e) {
-      throw toRegistryError(e, { code: 'READ_FAILED', message: `reading ${modelDir}` });
-    }
     const w = new ObjectWriter(ctx.fsa, ctx.gitdir, ctx.cache);
     const fileOids: { path: string; oid: string }[] = [];
     const files: Record<string, ModelFileInfo> = {};
-    for (const f of loaded.files) {
-      fileOids.push({ path: f.path, oid: await w.blob(f.data) });
-      files[f.path] = { sha256: f.sha256, bytes: f.bytes };
+    const read = <T>(fn: () => Promise<T>): Promise<T> =>
+      fn().catch((e: unknown) => {
+        throw toRegistryError(e, { code: 'READ_FAILED', message: `reading ${modelDir}` });
+      });
+    const listed = await read(() => readModelMeta(modelDir, { fs: ctx.fsa }));
+    const total = Object.values(listed.files).reduce((n, f) => n + f.bytes, 0);
+    let meta: ModelMeta;
+    if (shouldStream(ctx.fsa, total)) {
+      // Verified with core's rules, hashing in chunks; then each file is streamed into its blob,
+      // checked again against the same sha256 on the way: memory stays near one chunk.
+      const verified = await read(() => verifyModelFiles(modelDir, { fs: ctx.fsa }));
+      for (const f of verified.files) {
+        fileOids.push({ path: f.path, oid: await w.blobFromFile(joinPath(modelDir, f.path), f) });
+        files[f.path] = { sha256: f.sha256, bytes: f.bytes };
+      }
+      meta = verified.meta;
+    } else {
+      // a small model (or an fs without `open`): read whole, verified bytes kept
+      const loaded = await read(() => readModelFiles(modelDir, { fs: ctx.fsa }));
+      for (const f of loaded.files) {
+        fileOids.push({ path: f.path, oid: await w.blob(f.data) });
+        files[f.path] = { sha256: f.sha256, bytes: f.bytes };
+      }
+      meta = loaded.meta;
     }
     const modelTree = await writeDirTree(w, fileOids);
-    const meta = loaded.meta;
 
     return withLock(ctx, async () => {
       await repairLocked(ctx);
@@ -106,8 +128,10 @@ export const register = operation(
       const tip =
         localTip ??
         (await readRef(ctx, ctx.branchRef.replace(/^refs\/heads\//, 'refs/remotes/origin/')));
-      const state = await scanModels(ctx);
-      const m = state.get(name) ?? emptyState();
+      // the model's head (highest version and counter, last tag time) beside the refs: no scan
+      // of every tag (see storage/heads)
+      const heads = await getHeads(ctx);
+      const m = heads[name] ?? emptyHead();
       const tipRecord = tip ? await readRecordAt(ctx, tip, name) : undefined;
       const version = Math.max(0, tipRecord?.version ?? 0, m.maxVersion, ...m.deregistered) + 1;
       const tag = versionTag(name, version);
@@ -115,18 +139,16 @@ export const register = operation(
       let parent = options.parent !== undefined ? options.parent : parentRef(meta.parent);
       if (typeof parent === 'string' && typeof meta.parent === 'string') {
         try {
-          const pr = parseVersionRef(parent);
-          parent = resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parent).tag;
+          parent = (await resolve(ctx, parent)).tag;
         } catch {
           // A parent recorded in mlship.json may name a model outside this registry: it is kept
           // as written (lineage stops there).
         }
       } else if (typeof parent === 'string' && options.parent !== undefined) {
         // An explicit parent must exist here.
-        const pr = parseVersionRef(parent);
-        parent = resolveIn(pr.name, state.get(pr.name) ?? emptyState(), parent).tag;
+        parent = (await resolve(ctx, parent)).tag;
       }
-      const now = stamp(ctx, m);
+      const now = stampHead(ctx, m);
       const record: VersionRecord = {
         format: 'mlship-registry-version/1',
         name,
@@ -228,8 +250,22 @@ export const register = operation(
         );
       }
       await writeRef(ctx, ctx.branchRef, commit, { oid: localTip });
-      // the same code as repair: the version tag (object already written: `tagOid`), then stages
+      // the same code as repair: the version tag (object already written), then stages
       await completeRegistration(ctx, w, commit);
+      // the head learns what this registration wrote (stage i was stamped at `now` + i seconds)
+      heads[name] = {
+        ...m,
+        maxVersion: version,
+        maxCounter: m.maxCounter + stages.length,
+        lastTime: m.lastTime + stages.length,
+        versions: m.versions + 1,
+        latest: { version, commit },
+        stages: {
+          ...m.stages,
+          ...Object.fromEntries(stages.map((s) => [s.stage, { version, commit }])),
+        },
+      };
+      await saveHeads(ctx, heads, await refStats(ctx));
       return { name, version, tag, commit };
     });
   },

@@ -2,6 +2,7 @@ import * as git from 'isomorphic-git';
 import { gitArgs, retryRead, withLock, type RegistryContext } from '../context';
 import { operation } from '../errors';
 import { stageTag, versionTag } from '../names';
+import { dropHeads } from '../storage/heads';
 import { ObjectWriter } from '../storage/objects';
 import { readRecordAt, registrationTrailers } from '../storage/records';
 import { readRef, writeRef } from '../storage/refs';
@@ -56,6 +57,26 @@ export async function completeRegistration(
   return written;
 }
 
+/**
+ * Removes temporary files that writers killed mid-way left in `<gitdir>/mlship-tmp` (index
+ * snapshots, named `.<file>.tmp-<pid>-<hex>`); those of live processes are in use and stay.
+ */
+async function cleanTemps(ctx: RegistryContext): Promise<void> {
+  for (const f of await ctx.fsa.readdir(ctx.tmpDir)) {
+    const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(f)?.[1]);
+    let alive = false;
+    if (Number.isSafeInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as { code?: string }).code === 'EPERM';
+      }
+    }
+    if (!alive) await ctx.fsa.unlink(`${ctx.tmpDir}/${f}`);
+  }
+}
+
 /** Whether a registration commit lacks its version tag or one of its stage tags. */
 async function incomplete(ctx: RegistryContext, oid: string): Promise<boolean> {
   const { commit } = await retryRead(() => git.readCommit({ ...gitArgs(ctx), oid }));
@@ -88,7 +109,8 @@ export async function repairLocked(ctx: RegistryContext): Promise<string[]> {
     const at: string = oid;
     oid = (await retryRead(() => git.readCommit({ ...gitArgs(ctx), oid: at }))).commit.parent[0];
   }
-  for (const f of await ctx.fsa.readdir(ctx.tmpDir)) await ctx.fsa.unlink(`${ctx.tmpDir}/${f}`);
+  if (repaired.length) await dropHeads(ctx); // rebuilt from the refs on next use
+  await cleanTemps(ctx);
   return repaired;
 }
 

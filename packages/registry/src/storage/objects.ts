@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as git from 'isomorphic-git';
-import { errnoCode, type FsAdapter } from '@mlship/core';
+import { errnoCode, type FileEntry, type FsAdapter } from '@mlship/core';
 import type { Identity } from '../types';
+import { fileToLooseObject } from './blob-stream';
 
 /** @internal A tree entry as git stores it. */
 export interface TreeEntry {
@@ -134,6 +135,34 @@ export class ObjectWriter {
 
   blob(data: Uint8Array): Promise<string> {
     return this.write('blob', data);
+  }
+
+  /**
+   * Writes a model file as a blob without holding it in memory: streamed through sha1, sha256 and
+   * zlib into a temporary object file, which is renamed into place (or dropped when git already
+   * has the object). The file must still match `expected` (size and sha256), else `INTEGRITY`.
+   */
+  async blobFromFile(path: string, expected: FileEntry): Promise<string> {
+    const { oid, tmp, deflatedBytes } = await fileToLooseObject(
+      this.fsa,
+      path,
+      expected,
+      `${this.gitdir}/objects`,
+    );
+    if (await this.has(oid)) {
+      await this.fsa.unlink(tmp);
+      return oid;
+    }
+    const dir = `${this.gitdir}/objects/${oid.slice(0, 2)}`;
+    try {
+      await retryPruned(this.fsa, dir, () => this.fsa.rename(tmp, `${dir}/${oid.slice(2)}`));
+    } catch (e) {
+      await this.fsa.unlink(tmp);
+      throw e;
+    }
+    this.bytesWritten += deflatedBytes;
+    this.objectsWritten += 1;
+    return oid;
   }
 
   tree(entries: readonly TreeEntry[]): Promise<string> {

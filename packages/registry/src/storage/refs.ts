@@ -2,18 +2,10 @@ import * as git from 'isomorphic-git';
 import { errnoCode } from '@mlship/core';
 import { gitArgs, retryRead, type RegistryContext } from '../context';
 import { RegistryError } from '../errors';
+import { parsePackedRefs } from './packed-refs';
+import { noteTagWritten } from './tag-index';
 
 const OID = /^[0-9a-f]{40}$/;
-
-/** @internal A packed-refs file parsed: ref name -> object id (peeled `^` lines skipped). */
-export function parsePackedRefs(text: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text?.split('\n') ?? []) {
-    const m = /^([0-9a-f]{40}) (refs\/\S+)$/.exec(line);
-    if (m) out.set(m[2]!, m[1]!);
-  }
-  return out;
-}
 
 /**
  * @internal The object id a full ref name (`refs/...`) points at, or undefined. The loose file is
@@ -120,6 +112,7 @@ export async function writeRef(
     await ctx.fsa.unlink(lock);
     throw e;
   }
+  if (ref.startsWith('refs/tags/')) await noteTagWritten(ctx, ref.slice('refs/tags/'.length), oid);
 }
 
 /**
@@ -156,6 +149,8 @@ export async function deleteRef(ctx: RegistryContext, ref: string): Promise<void
   } finally {
     await ctx.fsa.unlink(lock);
   }
+  if (ref.startsWith('refs/tags/'))
+    await noteTagWritten(ctx, ref.slice('refs/tags/'.length), undefined);
 }
 
 /** @internal Puts a ref back as it was: `oid`, or absent when `oid` is undefined. */

@@ -3,7 +3,7 @@ import { gitArgs, retryRead, type RegistryContext, type TagObject } from '../con
 import { RegistryError } from '../errors';
 import { parseTag, parseVersionRef, versionTag, type ParsedTag } from '../names';
 import type { ResolvedVersion } from '../types';
-import { readTagRefs } from './refs';
+import { readRegistryTags, rememberTagObject, saveIndex } from './tag-index';
 
 /** @internal One registry tag with what its tag object says. */
 export interface TagInfo {
@@ -50,7 +50,7 @@ export async function scanModels(
   ctx: RegistryContext,
   only?: string,
 ): Promise<Map<string, ModelState>> {
-  const refs = await readTagRefs(ctx);
+  const refs = await readRegistryTags(ctx);
   const out = new Map<string, ModelState>();
   for (const [t, oid] of refs) {
     const parsed = parseTag(t);
@@ -63,7 +63,7 @@ export async function scanModels(
     // Numbers in any tag name of ours are taken, whatever the tag points at: never written twice.
     if (parsed.kind === 'version') m.maxVersion = Math.max(m.maxVersion, parsed.version);
     else m.maxCounter = Math.max(m.maxCounter, parsed.counter);
-    const obj = await readTagTarget(ctx, oid);
+    const obj = await readTagTarget(ctx, oid, parsed.kind !== 'version');
     if (obj?.type !== 'commit') continue; // unreadable, or a tag of a tree or blob
     const info: TagInfo = { parsed, oid, commit: obj.commit, time: obj.time, message: obj.message };
     m.lastTime = Math.max(m.lastTime, info.time);
@@ -72,6 +72,7 @@ export async function scanModels(
     else m.events.push(info);
   }
   for (const m of out.values()) m.events.sort((a, b) => counterOf(a) - counterOf(b));
+  await saveIndex(ctx);
   return out;
 }
 
@@ -83,6 +84,7 @@ export async function scanModels(
 export async function readTagTarget(
   ctx: RegistryContext,
   oid: string,
+  event = false,
 ): Promise<TagObject | undefined> {
   const cached = ctx.tagObjects.get(oid);
   if (cached) return cached;
@@ -104,7 +106,10 @@ export async function readTagTarget(
   } catch {
     obj = undefined; // a ref to an object this repository does not have
   }
-  if (obj) ctx.tagObjects.set(oid, obj); // objects are immutable: safe to keep
+  if (obj) {
+    ctx.tagObjects.set(oid, obj); // objects are immutable: safe to keep
+    rememberTagObject(ctx, oid, obj, event);
+  }
   return obj;
 }
 
