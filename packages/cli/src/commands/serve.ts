@@ -7,7 +7,8 @@ import { CliError } from '../errors';
 /** `mlship serve`. */
 export const serveCommand: CommandDef = {
   path: ['serve'],
-  summary: 'serve models over TF Serving REST and Open Inference Protocol v2 until Ctrl-C',
+  summary:
+    'serve models over TF Serving REST and Open Inference Protocol v2 until Ctrl-C or SIGTERM',
   details:
     '--model NAME=DIR serves a model directory; with --registry, --model NAME=REF serves a registry\nreference (cnn#production follows the stage as it moves: hot swap). Repeat --model for several.',
   examples: [
@@ -95,7 +96,7 @@ export const serveCommand: CommandDef = {
       `serving ${status.map((m) => `${m.name} (versions ${m.versions.map((v) => v.version).join(', ')})`).join(', ')} at ${url}`,
     );
     out.note(
-      `try it: ${url}/   docs: ${url}/docs   Ctrl-C stops (in-flight requests finish first)`,
+      `try it: ${url}/   docs: ${url}/docs   Ctrl-C or SIGTERM stops (in-flight requests finish first)`,
     );
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
