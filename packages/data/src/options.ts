@@ -1,5 +1,4 @@
 import { checkOptions } from '@mlship/core';
-import type { ErrorClass } from '@mlship/core';
 import { DataError } from './errors';
 
 /**
@@ -13,5 +12,5 @@ export function checkDataOptions(
   where: string,
 ): void {
   // DataError's code union is wider; checkOptions only ever constructs it with 'INVALID_OPTION'.
-  checkOptions(options, accepted, where, DataError as unknown as ErrorClass<'INVALID_OPTION'>);
+  checkOptions(options, accepted, where, DataError);
 }

@@ -1,4 +1,4 @@
-import { assertValidName, isValidName, type ErrorClass } from '@mlship/core';
+import { assertValidName, isValidName } from '@mlship/core';
 import { RegistryError } from './errors';
 
 export { isValidName };
@@ -22,7 +22,7 @@ export function assertName(
   name: unknown,
   what: 'model' | 'stage' = 'model',
 ): asserts name is string {
-  assertValidName(name, what, RegistryError as ErrorClass<'INVALID_NAME'>);
+  assertValidName(name, what, RegistryError);
 }
 
 /** @internal `vN.0.0`: registry version N as the SemVer GTO requires. */

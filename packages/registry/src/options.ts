@@ -1,4 +1,4 @@
-import { checkOptions, type ErrorClass } from '@mlship/core';
+import { checkOptions } from '@mlship/core';
 import { RegistryError } from './errors';
 
 /**
@@ -7,7 +7,7 @@ import { RegistryError } from './errors';
  * accepted ones, via @mlship/core's `checkOptions`.
  */
 export function checkKeys(options: unknown, accepted: readonly string[], where: string): void {
-  checkOptions(options, accepted, where, RegistryError as ErrorClass<'INVALID_OPTION'>);
+  checkOptions(options, accepted, where, RegistryError);
 }
 
 /** @internal The accepted keys of each public options object. */

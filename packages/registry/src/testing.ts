@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkOptions, createRng, sha256Hex, type ErrorClass } from '@mlship/core';
+import { checkOptions, createRng, sha256Hex } from '@mlship/core';
 import { RegistryError } from './errors';
 
 /** Options of {@link writeModelDirForTesting}. */
@@ -74,7 +74,7 @@ export async function writeModelDirForTesting(
       'created',
     ],
     'writeModelDirForTesting options',
-    RegistryError as ErrorClass<'INVALID_OPTION'>,
+    RegistryError,
   );
   const layers = options.layers ?? MODEL_A_LAYERS;
   const seed = options.seed ?? 1;
