@@ -11,6 +11,5 @@ export function checkDataOptions(
   accepted: readonly string[],
   where: string,
 ): void {
-  // DataError's code union is wider; checkOptions only ever constructs it with 'INVALID_OPTION'.
   checkOptions(options, accepted, where, DataError);
 }
