@@ -25,10 +25,7 @@ const BLOCK_TIME_LIMIT_MS = 120_000;
  * registered as skipped tests with this reason until the owner removes the entry; every other
  * README's blocks must pass. Remove an entry in the commit that makes that README's blocks run.
  */
-const PENDING: Readonly<Record<string, string>> = {
-  'packages/cli/README.md': 'pending: the cli owner marks or fixes its blocks',
-  'packages/serve/README.md': 'pending: the serve owner marks or fixes its blocks',
-};
+const PENDING: Readonly<Record<string, string>> = {};
 
 const readmes = [
   'README.md',
