@@ -9,7 +9,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  *
  * Events (`event` key): `listening`, `version-loaded`, `version-swapped`, `version-refused`,
  * `version-unloaded`, `draining`, `stopped`, `request` (debug: method, url, status, ms, model,
- * version), `request-error` (warn for 4xx/503 causes worth seeing, error for anything unexpected).
+ * version), `request-rejected` (warn: a 503 for back-pressure), `request-error` (warn for 4xx/503
+ * causes worth seeing, error for anything unexpected), `watch-failed` (error: polling a source failed).
  */
 export interface ServeLogger {
   /** Verbose detail: one line per request. */
