@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { createFsAdapter } from '@mlship/core';
+import { createFsAdapter, sha256Hex } from '@mlship/core';
 import type { ImageDataset } from '@mlship/data';
 import { fingerprint } from '@mlship/data';
 import type { ParentRef } from '@mlship/model';
@@ -66,10 +66,6 @@ const TRAINING_DEFAULTS: Required<ExperimentTraining> = {
   optimizer: 'adam',
   workers: 0,
 };
-
-function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** sha256 over the model's topology and every weight's bytes: the identity of the base. @internal */
 export function weightsDigest(model: tf.LayersModel): string {
@@ -205,7 +201,7 @@ export async function runExperiment(
     const plan = config.strategies.flatMap((s) => config.seeds.map((seed) => ({ s, seed })));
     const total = plan.length;
     const keyOf = (s: (typeof plan)[number]): string =>
-      `sha256:${sha256(
+      `sha256:${sha256Hex(
         JSON.stringify({
           strategy: withDefaults(s.s),
           seed: s.seed,

@@ -4,7 +4,14 @@ import type { Strategy, StrategyKind } from '../strategy';
 import type { Budget, TransferEpoch } from '../transfer';
 import type { ExperimentTraining } from './config';
 
-/** The `format` of an experiment result file. */
+/**
+ * The `format` of an experiment result file (`experiment.json`).
+ *
+ * @example
+ * ```ts
+ * if (json.format !== EXPERIMENT_FORMAT) throw new Error('not an mlship experiment result');
+ * ```
+ */
 export const EXPERIMENT_FORMAT = 'mlship-transfer-experiment/1';
 
 /** The first wall time (seconds from the run's start) validation accuracy reached a threshold. */

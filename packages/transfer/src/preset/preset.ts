@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ImageDataset } from '@mlship/data';
 import { take } from '@mlship/data';
@@ -13,6 +12,7 @@ import {
   validateSpec,
 } from '@mlship/model';
 import { initRuntime } from '@mlship/tf';
+import { sha256Hex } from '@mlship/core';
 import { TransferError, asTransferError, checkKeys, optionError } from '../errors';
 import type { ExperimentConfig } from '../experiment/config';
 import { validateExperimentConfig } from '../experiment/config';
@@ -192,10 +192,6 @@ export interface PresetResult {
   wallSeconds: number;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /**
  * Runs a preset end to end: loads the data, trains the base (or reuses the one a previous run
  * kept in `<dir>/base`, or the preset's `base.dir`), runs the experiment (once per sweep size),
@@ -243,7 +239,7 @@ export async function runPreset(
   } else {
     const t = preset.base.train;
     baseModelDir = path.join(dir, 'base');
-    const key = `sha256:${sha256(JSON.stringify(t))}`;
+    const key = `sha256:${sha256Hex(JSON.stringify(t))}`;
     const kept = await readModelMeta(baseModelDir).catch(() => undefined);
     if (kept !== undefined && kept['mlshipPresetBase'] === key) {
       sourceAccuracy =
