@@ -148,11 +148,15 @@ async function main(): Promise<void> {
   if (result.sweep !== null) console.log(formatSweepMarkdown(result.sweep));
   for (const r of result.reports) console.log(`report: ${r.html}`);
   if (result.sweepReport !== null) console.log(`sweep report: ${result.sweepReport.html}`);
+  // CPU time of this process (every thread, workers included): on a busy machine it says what the
+  // run cost when wall time says how long it waited.
+  const cpu = process.cpuUsage();
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   console.log(
-    `wall time: ${seconds((performance.now() - started) / 1000)} (load average now ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')})`,
+    `wall time: ${seconds((performance.now() - started) / 1000)}, CPU time ${seconds((cpu.user + cpu.system) / 1e6)} (load average now ${load})`,
   );
 }
 
