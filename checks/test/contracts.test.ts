@@ -9,14 +9,6 @@ import { contractSections, listedErrorCodes } from '../src/contracts';
 import { ROOT, publishablePackages, shortName } from '../src/workspace';
 import type { WorkspacePackage } from '../src/workspace';
 
-/**
- * Packages whose owners have not yet switched to an exported `<PKG>_ERROR_CODES` array (issue 7).
- * Their test is skipped with this reason until the entry is removed.
- */
-const PENDING: Readonly<Record<string, string>> = {
-  '@mlship/cli': 'pending: the cli owner exports CLI_ERROR_CODES',
-};
-
 const page = readFileSync(join(ROOT, 'docs', 'contracts.md'), 'utf8');
 const sections = contractSections(page);
 const packages = publishablePackages();
@@ -46,35 +38,26 @@ describe('docs/contracts.md error codes', () => {
 
   for (const pkg of packages) {
     const name = pkg.manifest.name;
-    const pending = PENDING[name];
-    (pending === undefined ? it : it.skip)(
-      `${name}: the codes listed equal ${arrayName(pkg)}${pending === undefined ? '' : ` [${pending}]`}`,
-      () => {
-        const section = sections.get(name);
-        expect(section, `docs/contracts.md has no "## ${name}" section`).toBeDefined();
-        const listed = listedErrorCodes(section ?? '');
-        expect(listed, `the ${name} section has no "- Errors:" item`).toBeDefined();
-        const array = modules.get(name)?.[arrayName(pkg)];
-        expect(Array.isArray(array), `${name} does not export ${arrayName(pkg)}`).toBe(true);
-        const code = new Set(array as string[]);
-        const doc = new Set([...(listed?.codes ?? []), ...(listed?.includesShared ? shared : [])]);
-        expect({
-          'listed in docs/contracts.md but not in the code': [...doc]
-            .filter((c) => !code.has(c))
-            .sort(),
-          'in the code but not listed in docs/contracts.md': [...code]
-            .filter((c) => !doc.has(c))
-            .sort(),
-        }).toEqual({
-          'listed in docs/contracts.md but not in the code': [],
-          'in the code but not listed in docs/contracts.md': [],
-        });
-      },
-    );
+    it(`${name}: the codes listed equal ${arrayName(pkg)}`, () => {
+      const section = sections.get(name);
+      expect(section, `docs/contracts.md has no "## ${name}" section`).toBeDefined();
+      const listed = listedErrorCodes(section ?? '');
+      expect(listed, `the ${name} section has no "- Errors:" item`).toBeDefined();
+      const array = modules.get(name)?.[arrayName(pkg)];
+      expect(Array.isArray(array), `${name} does not export ${arrayName(pkg)}`).toBe(true);
+      const code = new Set(array as string[]);
+      const doc = new Set([...(listed?.codes ?? []), ...(listed?.includesShared ? shared : [])]);
+      expect({
+        'listed in docs/contracts.md but not in the code': [...doc]
+          .filter((c) => !code.has(c))
+          .sort(),
+        'in the code but not listed in docs/contracts.md': [...code]
+          .filter((c) => !doc.has(c))
+          .sort(),
+      }).toEqual({
+        'listed in docs/contracts.md but not in the code': [],
+        'in the code but not listed in docs/contracts.md': [],
+      });
+    });
   }
-
-  it('every PENDING entry names a package', () => {
-    for (const name of Object.keys(PENDING))
-      expect(packages.map((p) => p.manifest.name)).toContain(name);
-  });
 });

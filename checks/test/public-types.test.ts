@@ -13,12 +13,6 @@ import { publicTypesOf } from '../src/public-types';
 import type { EntryTypes } from '../src/public-types';
 import { ROOT, libraryPackages, publishablePackages, shortName } from '../src/workspace';
 
-/**
- * Packages whose owners still have to export (or mark `@internal`) a type their API uses. Their
- * tests are skipped with this reason until the entry is removed.
- */
-const PENDING: Readonly<Record<string, string>> = {};
-
 const packages = publishablePackages();
 const results = new Map<string, EntryTypes[]>();
 for (const pkg of packages) results.set(pkg.manifest.name, publicTypesOf(pkg));
@@ -85,11 +79,8 @@ describe('public types', () => {
   });
 
   for (const pkg of packages) {
-    const pending = PENDING[pkg.manifest.name];
-    const test = pending === undefined ? it : it.skip;
-    const note = pending === undefined ? '' : ` [${pending}]`;
     for (const result of results.get(pkg.manifest.name) ?? []) {
-      test(`${result.entry.specifier}: every type its exports refer to is exported${note}`, () => {
+      it(`${result.entry.specifier}: every type its exports refer to is exported`, () => {
         const unexported = [...result.referenced].map(
           ([type, from]) => `${type} (used by ${from})`,
         );
@@ -97,7 +88,7 @@ describe('public types', () => {
       });
     }
     for (const kind of ['ESM', 'CommonJS']) {
-      test(`${pkg.manifest.name}: every public type can be imported by name (${kind})${note}`, () => {
+      it(`${pkg.manifest.name}: every public type can be imported by name (${kind})`, () => {
         expect(diagnostics.get(`${pkg.manifest.name} (${kind})`)).toEqual([]);
       });
     }
@@ -105,9 +96,4 @@ describe('public types', () => {
       expect(results.get(pkg.manifest.name)?.[0]?.exported.length ?? 0).toBeGreaterThan(0);
     });
   }
-
-  it('every PENDING entry names a package', () => {
-    for (const name of Object.keys(PENDING))
-      expect(packages.map((p) => p.manifest.name)).toContain(name);
-  });
 });

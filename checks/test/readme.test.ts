@@ -20,13 +20,6 @@ import { ROOT, examplePackages, libraryPackages } from '../src/workspace';
 /** A README block may run this long (a block that trains for minutes is marked no-run instead). */
 const BLOCK_TIME_LIMIT_MS = 120_000;
 
-/**
- * READMEs whose owners are still marking or fixing their blocks (issue 7). Their blocks are
- * registered as skipped tests with this reason until the owner removes the entry; every other
- * README's blocks must pass. Remove an entry in the commit that makes that README's blocks run.
- */
-const PENDING: Readonly<Record<string, string>> = {};
-
 const readmes = [
   'README.md',
   ...[...libraryPackages(), ...examplePackages()].map((p) => `${p.rel}/README.md`),
@@ -35,10 +28,6 @@ const blocks: CodeBlock[] = readmes.flatMap((file) =>
   extractCodeBlocks(readFileSync(join(ROOT, file), 'utf8'), file),
 );
 const label = (b: CodeBlock): string => `${b.file}:${b.line} (${b.lang})`;
-/** `it`, or `it.skip` for a README in {@link PENDING}. */
-const itFor = (b: CodeBlock) => (PENDING[b.file] === undefined ? it : it.skip);
-const pendingNote = (b: CodeBlock): string =>
-  PENDING[b.file] === undefined ? '' : ` [${PENDING[b.file]}]`;
 
 let project: ReadmeProject & { missing: Map<CodeBlock, string[]> };
 let typeErrors: Map<CodeBlock, string[]>;
@@ -52,25 +41,23 @@ afterAll(async () => {
 });
 
 describe('README code blocks', () => {
-  it('the root and data READMEs have blocks, and every PENDING entry is a README', () => {
+  it('the root and data READMEs have blocks', () => {
     expect(blocks.filter((b) => b.file === 'README.md').length).toBeGreaterThan(0);
     expect(blocks.filter((b) => b.file === 'packages/data/README.md').length).toBeGreaterThan(0);
-    for (const file of Object.keys(PENDING)) expect(readmes).toContain(file);
   });
 
   for (const block of blocks) {
-    const test = itFor(block);
-    const name = `${label(block)}${pendingNote(block)}`;
+    const name = label(block);
     if (block.lang !== 'sh') {
-      test(`${name} imports only packages its package provides`, () => {
+      it(`${name} imports only packages its package provides`, () => {
         expect(project.missing.get(block) ?? []).toEqual([]);
       });
-      test(`${name} type-checks`, () => {
+      it(`${name} type-checks`, () => {
         expect(typeErrors.get(block) ?? []).toEqual([]);
       });
     }
     if (block.run) {
-      test(
+      it(
         `${name} runs as written`,
         async () => {
           const result = await runBlock(project, block, BLOCK_TIME_LIMIT_MS);
@@ -83,7 +70,7 @@ describe('README code blocks', () => {
         BLOCK_TIME_LIMIT_MS + 10_000,
       );
     } else if (block.lang === 'sh') {
-      test(`${name} is not run (${block.reason ?? ''}) and is valid shell`, async () => {
+      it(`${name} is not run (${block.reason ?? ''}) and is valid shell`, async () => {
         const result = await checkShellSyntax(project, block);
         expect(result.status, result.output).toBe(0);
       });

@@ -1,14 +1,28 @@
-import { MlshipError, errorGuard, isMlshipError } from '@mlship/core';
-import type { SharedErrorCode } from '@mlship/core';
+import { MlshipError, SHARED_ERROR_CODES, errorGuard, isMlshipError } from '@mlship/core';
 
 /**
- * The codes {@link CliError} carries: the shared mlship vocabulary plus the command line's own.
+ * Every code a {@link CliError} can carry: the shared vocabulary of @mlship/core plus the command
+ * line's own.
  *
  * - `USAGE`: a bad flag, argument or flag value (exit code 2).
  * - `INVALID_CONFIG`: the config file is missing, not JSON, or a field has a bad value (exit code 2).
  * - `GATE_FAILED`: a quality gate refused the candidate model (exit code 3).
+ *
+ * @example
+ * ```ts
+ * import { CLI_ERROR_CODES } from '@mlship/cli';
+ * CLI_ERROR_CODES.includes('GATE_FAILED'); // true
+ * ```
  */
-export type CliErrorCode = SharedErrorCode | 'USAGE' | 'INVALID_CONFIG' | 'GATE_FAILED';
+export const CLI_ERROR_CODES = [
+  ...SHARED_ERROR_CODES,
+  'USAGE',
+  'INVALID_CONFIG',
+  'GATE_FAILED',
+] as const;
+
+/** One of {@link CLI_ERROR_CODES}. */
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 
 /**
  * The process exit codes of `mlship`: 0 success, 1 a runtime error (I/O, training, a remote),

@@ -1,5 +1,5 @@
 export { runCli, COMMANDS } from './program';
-export { CliError, isCliError, exitCodeOf, EXIT_CODES } from './errors';
+export { CliError, isCliError, exitCodeOf, EXIT_CODES, CLI_ERROR_CODES } from './errors';
 export type { CliErrorCode } from './errors';
 export type { CliIo, OutputMode, Progress } from './output';
 export { Output, renderTable, percent } from './output';
