@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { run } from './process';
+import type { Run } from './process';
 import { importedPackages } from './readme-blocks';
 import type { CodeBlock } from './readme-blocks';
 import { ROOT, libraryPackages } from './workspace';
@@ -114,12 +115,7 @@ export async function createReadmeProject(
 }
 
 /** What running a block printed and how it ended. */
-export interface BlockRun {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-  timedOut: boolean;
-}
+export type BlockRun = Run;
 
 const tsxLoader = pathToFileURL(
   join(
@@ -148,45 +144,22 @@ export function runBlock(
     block.lang === 'sh'
       ? ['bash', ['-e', file]]
       : [process.execPath, block.lang === 'ts' ? ['--import', tsxLoader, file] : [file]];
-  return new Promise((done) => {
-    const child = spawn(command, args, {
-      cwd: dirname(file),
-      env: {
-        ...process.env,
-        PATH: `${join(dirname(dirname(file)), 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const keep = (d: Buffer): void => {
-      // Keep the end of long output: the error is usually last.
-      output = (output + d.toString()).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('exit', (status, signal) => {
-      clearTimeout(timer);
-      done({ status, signal, output, timedOut });
-    });
+  return run(command, args, {
+    cwd: dirname(file),
+    env: {
+      ...process.env,
+      PATH: `${join(dirname(dirname(file)), 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    },
+    timeoutMs,
+    keep: 20_000,
+    // The block's own exit ends the run, even if a process it started still holds the output.
+    until: 'exit',
   });
 }
 
 /** Syntax-checks a shell block without running it (`bash -n`). */
 export function checkShellSyntax(project: ReadmeProject, block: CodeBlock): Promise<BlockRun> {
-  return new Promise((done) => {
-    const child = spawn('bash', ['-n', project.fileOf(block)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (status, signal) => done({ status, signal, output, timedOut: false }));
-  });
+  return run('bash', ['-n', project.fileOf(block)]);
 }
 
 /**

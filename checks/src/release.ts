@@ -6,49 +6,6 @@ import { dirname, join, relative } from 'node:path';
 import { ROOT, libraryPackages } from './workspace';
 import type { Manifest } from './workspace';
 
-/** What a child process printed and how it ended. */
-export interface Run {
-  status: number | null;
-  output: string;
-  timedOut: boolean;
-}
-
-/**
- * Runs a command to completion (stdin closed, so nothing waits for a terminal), killing it after
- * `timeoutMs`.
- */
-export function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const keep = (d: Buffer): void => {
-      output = (output + d.toString()).slice(-30_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    child.on('error', (e) => {
-      output += String(e);
-    });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      done({ status, output, timedOut });
-    });
-  });
-}
-
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
