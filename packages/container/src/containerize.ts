@@ -4,6 +4,7 @@ import {
   asPackageError,
   createFsAdapter,
   isValidName,
+  NAME_GRAMMAR,
   joinPath,
   verifyModelFiles,
   MODEL_JSON_FILE,
@@ -269,7 +270,7 @@ export async function containerize(options: ContainerizeOptions): Promise<Contai
   if (!isValidName(name))
     throw new ContainerError(
       'INVALID_NAME',
-      `name: ${JSON.stringify(name)} is not a valid model name (lowercase [a-z0-9] with inner . _ -)`,
+      `name: ${JSON.stringify(name)} is not a valid model name (expected ${NAME_GRAMMAR})`,
       { data: { path: 'name', actual: name } },
     );
   const modelDir = `${IMAGE_PATHS.models}/${name}`;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@mlship/core';
 import { ContainerError } from './errors';
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
@@ -15,7 +15,7 @@ const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
  * ```
  */
 export function sha256Digest(data: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${sha256Hex(data)}`;
 }
 
 /**

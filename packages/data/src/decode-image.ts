@@ -1,4 +1,5 @@
 import jpegjs from 'jpeg-js';
+import { describeError } from '@mlship/core';
 import { DataError } from './errors';
 import { checkDataOptions } from './options';
 import { decodePng } from './png';
@@ -140,7 +141,7 @@ export function decodeImage(bytes: Uint8Array, options: DecodeImageOptions): Dec
     if (img.rgba.length < img.width * img.height * 4)
       throw new Error(`decoded ${img.rgba.length} bytes for ${img.width}x${img.height} RGBA`);
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = describeError(e);
     throw new DataError('DECODE_FAILED', `decodeImage: cannot decode the image: ${reason}`, {
       cause: e,
       data: { expected: 'PNG or JPEG', ...(format ? { actual: format } : {}) },

@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readFile, readSync } from 'n
 import type { Stats } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { errnoCode, describeError } from '@mlship/core';
 import { DataError } from './errors';
 import type { DataFs } from './types';
 
@@ -17,12 +18,6 @@ export const nodeDataFs: DataFs = {
   readdir: (path) => nodeFs.readdir(path),
   stat: (path) => nodeFs.stat(path),
 };
-
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
-    ? (e as { code: string }).code
-    : undefined;
-}
 
 /** @internal Reads a file, turning fs errors into DataError naming the path. */
 export async function readFileOrThrow(fs: DataFs, path: string, what: string): Promise<Uint8Array> {
@@ -42,7 +37,7 @@ export function fsError(e: unknown, path: string, what: string): DataError {
       data: { path },
     });
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = describeError(e);
   return new DataError('READ_FAILED', `could not read ${what} ${path}: ${msg}`, {
     cause: e,
     data: { path },

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { describeError } from '@mlship/core';
 import { DataError } from './errors';
 import { fsError, nodeDataFs, readRegularFile, readRegularFileSync } from './fs';
 import { checkDataOptions } from './options';
@@ -286,7 +287,7 @@ export async function loadImageFolder(
         rgbaToResized(img.rgba, img.width, img.height, channels, height, width, images, i * size);
         ok[i] = 1;
       } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = describeError(e);
         if (onError === 'fail') {
           firstFatal ??= new DataError(
             'DECODE_FAILED',

@@ -9,6 +9,7 @@ import {
   readModelMeta as readCoreMeta,
   validateModelMeta as validateCoreMeta,
   verifyModelFiles,
+  describeError,
 } from '@mlship/core';
 import type { DatasetRef, EpochStats, FileEntry, InputSpec, ParentRef } from '@mlship/core';
 import type { ImageDataset } from '@mlship/data';
@@ -271,7 +272,7 @@ export async function saveModelDir(
     if (e instanceof ModelError) throw e;
     throw new ModelError(
       'SAVE_FAILED',
-      `saving model directory ${path.resolve(dir)} failed: ${e instanceof Error ? e.message : String(e)}`,
+      `saving model directory ${path.resolve(dir)} failed: ${describeError(e)}`,
       {
         cause: e,
         data: { path: path.resolve(dir) },
@@ -377,10 +378,9 @@ export async function loadModelDir(
     }
     const where =
       isTfError(e) && typeof e.data?.path === 'string' ? e.data.path : path.resolve(dir);
-    throw new ModelError(
-      'LOAD_FAILED',
-      `loading ${where} failed: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e, data: { path: where } },
-    );
+    throw new ModelError('LOAD_FAILED', `loading ${where} failed: ${describeError(e)}`, {
+      cause: e,
+      data: { path: where },
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { describeError } from '@mlship/core';
 import { parseArgs, USAGE } from './cli';
 import { createJsonLogger } from './logger';
 import { createServer } from './server';
@@ -9,7 +10,7 @@ async function main(): Promise<number> {
   try {
     cli = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`${describeError(e)}\n`);
     return 2;
   }
   if (cli.help) {
@@ -26,7 +27,7 @@ async function main(): Promise<number> {
       {
         event: 'start-failed',
         code: (e as { code?: string }).code,
-        error: e instanceof Error ? e.message : String(e),
+        error: describeError(e),
       },
       'cannot start',
     );

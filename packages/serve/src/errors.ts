@@ -1,4 +1,10 @@
-import { MlshipError, SHARED_ERROR_CODES, errorGuard, isMlshipError } from '@mlship/core';
+import {
+  MlshipError,
+  SHARED_ERROR_CODES,
+  errorGuard,
+  isMlshipError,
+  describeError,
+} from '@mlship/core';
 import type { MlshipErrorData, SharedErrorCode } from '@mlship/core';
 
 /**
@@ -123,7 +129,7 @@ export function notFound(message: string, data: ServeErrorData = {}): ServeError
  */
 export function loadError(e: unknown, context: string, data: ServeErrorData): ServeError {
   if (isServeError(e)) return e;
-  const message = `${context}: ${e instanceof Error ? e.message : String(e)}`;
+  const message = `${context}: ${describeError(e)}`;
   if (isMlshipError(e) && (SHARED_ERROR_CODES as readonly string[]).includes(e.code)) {
     return new ServeError(e.code as SharedErrorCode, message, {
       cause: e,

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MODEL_META_FILE } from '@mlship/core';
+import { MODEL_META_FILE, sha256Hex } from '@mlship/core';
 import { openRegistry, parseVersionRef } from '@mlship/registry';
 import type { Registry } from '@mlship/registry';
 import { isServeError, loadError, notFound } from './errors';
@@ -38,10 +37,6 @@ export interface VersionStatus {
 export interface ModelHooks {
   logger: ServeLogger;
   onBatch(model: string, version: number, size: number, ms: number): void;
-}
-
-function hash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -136,7 +131,7 @@ export class ServedModel {
       const dir = path.resolve(s.src.dir);
       let digest: string;
       try {
-        digest = hash(await readFile(path.join(dir, MODEL_META_FILE)));
+        digest = sha256Hex(await readFile(path.join(dir, MODEL_META_FILE)));
       } catch {
         if (initial) return this.loadDir(s, dir, 'unreadable', true);
         return undefined; // mid-replacement or removed: keep serving what was verified

@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { isTfError, initRuntime } from '@mlship/tf';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { describeError } from '@mlship/core';
 import pkg from '../package.json';
 import type { RequestTags, ServeContext } from './context';
 import { ServeError, httpStatusOf, isServeError } from './errors';
@@ -122,7 +123,7 @@ export class MlshipServer {
       this.phase = 'ready';
       throw new ServeError(
         'LISTEN_FAILED',
-        `cannot listen on ${this.o.host}:${this.o.port}: ${e instanceof Error ? e.message : String(e)}`,
+        `cannot listen on ${this.o.host}:${this.o.port}: ${describeError(e)}`,
         {
           cause: e,
           data: { path: `${this.o.host}:${this.o.port}` },
@@ -413,11 +414,9 @@ export async function createServer(options: ServeOptions): Promise<MlshipServer>
   try {
     await initRuntime();
   } catch (e) {
-    throw new ServeError(
-      'LOAD_FAILED',
-      `cannot start TensorFlow.js: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
+    throw new ServeError('LOAD_FAILED', `cannot start TensorFlow.js: ${describeError(e)}`, {
+      cause: e,
+    });
   }
   const ownedCacheDir =
     o.cacheDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'mlship-serve-')) : undefined;

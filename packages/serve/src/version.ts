@@ -2,6 +2,7 @@ import type { ModelMeta } from '@mlship/core';
 import { loadModelDir } from '@mlship/model';
 import { createInferencePool, tf } from '@mlship/tf';
 import type { InferencePool } from '@mlship/tf';
+import { describeError } from '@mlship/core';
 import { Batcher } from './batcher';
 import { ServeError, loadError } from './errors';
 import type { NormalizedOptions } from './options';
@@ -161,7 +162,7 @@ export class LoadedVersion {
         ? e
         : new ServeError(
             'WARMUP_FAILED',
-            `${context}: warm-up inference failed: ${e instanceof Error ? e.message : String(e)}`,
+            `${context}: warm-up inference failed: ${describeError(e)}`,
             { cause: e, data },
           );
     }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mixSeed } from '@mlship/core';
+import { isValidName, mixSeed } from '@mlship/core';
 import type { InputSpec, ModelMeta, ModelSpec, ParentRef } from '@mlship/model';
 import { loadModelDir } from '@mlship/model';
 import { initRuntime, tf } from '@mlship/tf';
@@ -47,8 +47,6 @@ export interface LoadBaseOptions {
 
 /** A base as a transfer call accepts it: a model directory, a LayersModel, or a loaded base. */
 export type BaseModel = string | tf.LayersModel | TransferBase;
-
-const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 
 function isTransferBase(v: unknown): v is TransferBase {
   return typeof v === 'object' && v !== null && 'model' in v && 'input' in v && 'parent' in v;
@@ -108,7 +106,7 @@ export async function loadBase(
   ) {
     throw optionError('base', 'an image model with input [batch, height, width, channels]', shape);
   }
-  const name = NAME_RE.test(base.name) ? base.name : 'model';
+  const name = isValidName(base.name) ? base.name : 'model';
   return {
     model: base,
     name,

@@ -1,5 +1,6 @@
 import type { RuntimeInfo } from '@mlship/tf';
 import { getRuntimeInfo, initRuntime, isTfError, tf } from '@mlship/tf';
+import { describeError } from '@mlship/core';
 import { ModelError } from '../errors';
 import type { ModelErrorCode } from '../errors';
 
@@ -49,7 +50,7 @@ export async function ensureRuntime(what: string): Promise<void> {
       const code = (isTfError(e) && FROM_TF[e.code]) || 'BACKEND_INIT_FAILED';
       throw new ModelError(
         code,
-        `${what}: could not make a TensorFlow.js runtime ready: ${e instanceof Error ? e.message : String(e)}`,
+        `${what}: could not make a TensorFlow.js runtime ready: ${describeError(e)}`,
         { cause: e, data: { tfCode: isTfError(e) ? e.code : null } },
       );
     }

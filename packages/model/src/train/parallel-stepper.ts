@@ -5,6 +5,7 @@ import { createParallelTrainer, isTfError, tf } from '@mlship/tf';
 import { ModelError } from '../errors';
 import { fillImages } from '../internal/data';
 import type { InputSpec } from '@mlship/core';
+import { describeError } from '@mlship/core';
 import type { Trainables } from './optimizer';
 import type { StepResult, Stepper } from './stepper';
 import type { ParallelInfo } from './types';
@@ -123,7 +124,7 @@ async function startTrainer(
   }).catch((e: unknown) => {
     throw new ModelError(
       'INVALID_OPTION',
-      `workers: could not start ${workers} training worker(s) for model ${model.name}: ${e instanceof Error ? e.message : String(e)}; expected a model the parallel trainer can replicate, or workers: 0`,
+      `workers: could not start ${workers} training worker(s) for model ${model.name}: ${describeError(e)}; expected a model the parallel trainer can replicate, or workers: 0`,
       { cause: e, data: { path: 'workers', code: isTfError(e) ? e.code : null } },
     );
   });

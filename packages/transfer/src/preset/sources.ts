@@ -11,6 +11,7 @@ import {
   slice,
   validateShift,
 } from '@mlship/data';
+import { describeError } from '@mlship/core';
 import { TransferError, asTransferError, checkKeys, optionError } from '../errors';
 
 /**
@@ -129,11 +130,10 @@ export function validateDatasetSource(value: unknown, where: string): DatasetSou
     try {
       validateShift(v['shift'] as ShiftSpec);
     } catch (e) {
-      throw new TransferError(
-        'INVALID_OPTION',
-        `${where}.shift: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e, data: { path: `${where}.shift` } },
-      );
+      throw new TransferError('INVALID_OPTION', `${where}.shift: ${describeError(e)}`, {
+        cause: e,
+        data: { path: `${where}.shift` },
+      });
     }
   }
   return value as DatasetSource;

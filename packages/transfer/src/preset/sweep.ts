@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { createFsAdapter } from '@mlship/core';
-import { TransferError } from '../errors';
 import type { ExperimentResult, Finding, MeanSd } from '../experiment/types';
 import type { Chart } from '../report/charts';
 import { renderSvg } from '../report/charts';
 import { escapeHtml } from '../report/html';
+import { writeTextFiles } from '../report/write';
 import type { StrategyKind } from '../strategy';
 
 /** An experiment repeated over target training-set sizes. */
@@ -263,26 +262,12 @@ ${rows}
 </body>
 </html>
 `;
-  const io = createFsAdapter();
   const files: [string, string][] = [
     [path.join(root, 'sweep.json'), `${JSON.stringify(sweep, null, 2)}\n`],
     [path.join(root, 'sweep.md'), md],
     [path.join(root, 'sweep.html'), html],
     [path.join(root, 'charts', `${chart.name}.svg`), chart.svg],
   ];
-  for (const [file, text] of files) {
-    try {
-      await io.writeAtomic(file, text);
-    } catch (e) {
-      throw new TransferError(
-        'WRITE_FAILED',
-        `writing ${file} failed: ${e instanceof Error ? e.message : String(e)}`,
-        {
-          cause: e,
-          data: { path: file },
-        },
-      );
-    }
-  }
+  await writeTextFiles(files);
   return { json: files[0]![0], markdown: files[1]![0], html: files[2]![0], chart: files[3]![0] };
 }

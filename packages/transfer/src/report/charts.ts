@@ -1,3 +1,4 @@
+import { describeError } from '@mlship/core';
 import { TransferError } from '../errors';
 import type { ExperimentResult } from '../experiment/types';
 
@@ -241,11 +242,9 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
       view.finalize();
     }
   } catch (e) {
-    throw new TransferError(
-      'REPORT_FAILED',
-      `rendering a chart failed: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
+    throw new TransferError('REPORT_FAILED', `rendering a chart failed: ${describeError(e)}`, {
+      cause: e,
+    });
   }
 }
 

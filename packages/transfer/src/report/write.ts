@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createFsAdapter } from '@mlship/core';
+import { createFsAdapter, describeError } from '@mlship/core';
 import { TransferError } from '../errors';
 import type { ExperimentResult } from '../experiment/types';
 import { renderCharts } from './charts';
@@ -37,28 +37,37 @@ export interface WrittenReport {
 export async function writeReport(result: ExperimentResult, dir: string): Promise<WrittenReport> {
   const root = path.resolve(dir);
   const charts: Chart[] = await renderCharts(result);
-  const io = createFsAdapter();
   const files: [string, string][] = [
     [path.join(root, 'experiment.json'), `${JSON.stringify(result, null, 2)}\n`],
     [path.join(root, 'report.md'), formatMarkdown(result)],
     [path.join(root, 'report.html'), formatHtml(result, charts)],
     ...charts.map((c): [string, string] => [path.join(root, 'charts', `${c.name}.svg`), c.svg]),
   ];
-  for (const [file, text] of files) {
-    try {
-      await io.writeAtomic(file, text);
-    } catch (e) {
-      throw new TransferError(
-        'WRITE_FAILED',
-        `writing ${file} failed: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e, data: { path: file } },
-      );
-    }
-  }
+  await writeTextFiles(files);
   return {
     json: files[0]![0],
     markdown: files[1]![0],
     html: files[2]![0],
     charts: files.slice(3).map(([f]) => f),
   };
+}
+
+/**
+ * Writes each text file atomically (its directory created as needed), in order.
+ *
+ * @internal
+ * @throws {@link TransferError} `WRITE_FAILED` naming the file that could not be written
+ */
+export async function writeTextFiles(files: readonly (readonly [string, string])[]): Promise<void> {
+  const io = createFsAdapter();
+  for (const [file, text] of files) {
+    try {
+      await io.writeAtomic(file, text);
+    } catch (e) {
+      throw new TransferError('WRITE_FAILED', `writing ${file} failed: ${describeError(e)}`, {
+        cause: e,
+        data: { path: file },
+      });
+    }
+  }
 }
