@@ -158,6 +158,7 @@ describe('registry branch names (git check-ref-format --branch)', () => {
     ['a*', false],
     ['a[', false],
     ['a\\b', false],
+    ['HEAD', false],
     ['', false],
   ])('%j is %s', (name, ok) => {
     expect(isValidBranchName(name)).toBe(ok);

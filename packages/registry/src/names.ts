@@ -155,10 +155,12 @@ export function parseVersionRef(ref: string): VersionRef {
 /**
  * @internal Whether `name` is a valid git branch name, by the rules of `git check-ref-format
  * --branch`: no component starting with `.` or ending in `.lock`, no `..`, `@{`, `//`, control
- * characters, space, `~ ^ : ? * [ \`, not starting with `-` or `/`, not ending with `/` or `.`, not `@`.
+ * characters, space, `~ ^ : ? * [ \`, not starting with `-` or `/`, not ending with `/` or `.`, not
+ * `HEAD` (git refuses a branch of that name) and not `@` (git reads it as HEAD in a repository).
  */
 export function isValidBranchName(name: unknown): name is string {
-  if (typeof name !== 'string' || name === '' || name === '@' || name.startsWith('-')) return false;
+  if (typeof name !== 'string' || name === '' || name === '@' || name === 'HEAD') return false;
+  if (name.startsWith('-')) return false;
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
   if (name.includes('..') || name.includes('@{') || name.includes('//')) return false;

@@ -1,8 +1,10 @@
 // openRegistry on bare repositories, with injected fs, clock and author, read back with git.
+import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRegistry, type RegistryFs } from '../src/index';
+import { isValidBranchName } from '../src/names';
 import { errorOf, fsckStrict, gitCli, tempDir, writeModelDirs, type ModelDirs } from './helpers';
 
 let root: string;
@@ -73,5 +75,44 @@ describe('registry in a bare repository, with injected fs, clock and author', ()
       code: 'NOT_A_REPOSITORY',
       message: expect.stringMatching(/nothing-here is not a git repository/),
     });
+  });
+});
+
+describe('the branch option', () => {
+  const NAMES = [
+    ...['mlship', 'models/registry', 'release-1.0', 'a/-b', 'a@b', 'é', 'x/HEAD'],
+    ...['a/', 'a..b', 'x.lock', 'a/x.lock/b', 'a.lock/b', '.hidden', 'a/.b', 'a//b', '/a', 'a.'],
+    ...['a@{1}', '@{-1}', '-a', 'HEAD', 'a b', 'a\tb', 'a\x7f', 'a~1', 'a^', 'a:b', 'a?', 'a*'],
+    ...['a[', 'a\\b', ''],
+  ];
+
+  it('takes exactly the names `git check-ref-format --branch` takes; git reads the branch written', async () => {
+    for (const [i, name] of NAMES.entries()) {
+      const gitTakes =
+        spawnSync('git', ['check-ref-format', '--branch', name], { cwd: root }).status === 0;
+      expect([name, isValidBranchName(name)]).toEqual([name, gitTakes]);
+      const dir = join(root, 'branches', String(i));
+      if (gitTakes) {
+        const reg = await openRegistry({ dir, bare: true, branch: name });
+        const v = await reg.register('cnn', dirs.base);
+        expect((await gitCli(dir, 'rev-parse', `refs/heads/${name}`)).trim()).toBe(v.commit);
+      } else {
+        expect(await errorOf(openRegistry({ dir, bare: true, branch: name }))).toMatchObject({
+          code: 'INVALID_OPTION',
+          message: expect.stringMatching(
+            /^Invalid registry branch .*git check-ref-format --branch/,
+          ),
+          data: { path: 'branch' },
+        });
+        expect(nodeFs.existsSync(dir)).toBe(false);
+      }
+    }
+  });
+
+  it('refuses "@", which git reads as HEAD in a repository', async () => {
+    expect(isValidBranchName('@')).toBe(false);
+    expect(
+      await errorOf(openRegistry({ dir: join(root, 'at'), bare: true, branch: '@' })),
+    ).toMatchObject({ code: 'INVALID_OPTION' });
   });
 });

@@ -54,7 +54,7 @@ function checkOpenOptions(options: OpenRegistryOptions): void {
   if (options.branch !== undefined && !isValidBranchName(options.branch)) {
     throw new RegistryError(
       'INVALID_OPTION',
-      `Invalid registry branch ${JSON.stringify(options.branch)}: expected a git branch name (as \`git check-ref-format --branch\` accepts: no '..', '//', '@{', control characters, space or ~^:?*[\\, no component starting with '.' or ending in '.lock', not ending in '/' or '.')`,
+      `Invalid registry branch ${JSON.stringify(options.branch)}: expected a git branch name (as \`git check-ref-format --branch\` accepts: no '..', '//', '@{', control characters, space or ~^:?*[\\, no component starting with '.' or ending in '.lock', not ending in '/' or '.', not HEAD or '@')`,
       { data: { path: 'branch' } },
     );
   }
