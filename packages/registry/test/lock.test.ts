@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index';
-import { errorOf, tempDir, writeModelDirs, type ModelDirs } from './helpers';
+import { errorOf, gitCli, tempDir, writeModelDirs, type ModelDirs } from './helpers';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -139,6 +139,7 @@ describe('stale locks whose pid is alive again', () => {
     await unlink(join(repo, 'refs', 'tags', 'cnn@v1.0.0'));
     await writeFile(join(repo, 'mlship.lock'), lockOf(other.pid!, { start: '1', boot: bootId() }));
     const reg = await openRegistry({ dir: repo, lock: { timeoutMs: 500 } });
+    expect((await gitCli(repo, 'tag', '-l')).trim()).toBe('cnn@v1.0.0');
     expect((await reg.resolve('cnn@latest')).version).toBe(1);
   });
 });
@@ -174,10 +175,13 @@ describe('timeoutMs on the break path', () => {
         boot: bootId(),
       }),
     );
+    const started = Date.now();
     expect(await errorOf(reg.register('cnn', dirs.base))).toMatchObject({
       code: 'LOCK_TIMEOUT',
       message: expect.stringMatching(/is stale .* but .*mlship\.lock\.break is held by pid \d+/),
     });
+    // gave up near timeoutMs, not after the break file aged 10 s
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 
   it('clears a break file whose writer died while breaking, and takes the lock', async () => {
@@ -195,7 +199,10 @@ describe('timeoutMs on the break path', () => {
         time: new Date().toISOString(),
       }),
     );
+    const started = Date.now();
     expect((await reg.register('cnn', dirs.base)).version).toBe(1);
+    // not after waiting for the break file to age (the 10 s a killed breaker used to cost)
+    expect(Date.now() - started).toBeLessThan(8_000);
     expect(nodeFs.existsSync(join(repo, 'mlship.lock.break'))).toBe(false);
   });
 });

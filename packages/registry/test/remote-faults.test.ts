@@ -159,3 +159,44 @@ describe('two registries that disagree on a stage', () => {
     await fsckStrict(join(root, 'conflict', 'b'));
   });
 });
+
+describe('remotes other than smart HTTP', () => {
+  it('a path, file://, ssh or scp-style remote, given or configured, is INVALID_OPTION saying only smart HTTP is supported, and nothing is written', async () => {
+    const repo = join(root, 'not-http', 'a');
+    const a = await openRegistry({ dir: repo, bare: true });
+    await a.register('cnn', join(root, 'm1'));
+    const config = await readFile(join(repo, 'config'), 'utf8');
+    const notHttp = expect.stringMatching(
+      /is not supported: the registry talks to git remotes over smart HTTP only \(http:\/\/ or https:\/\/ URLs; not a path, file:\/\/ or ssh\)/,
+    );
+    for (const url of [
+      join(root, 'seed'),
+      `file://${join(root, 'seed')}`,
+      'ssh://git@127.0.0.1/models.git',
+      'git@127.0.0.1:models.git',
+      'ftp://alice:ftp-Secret@127.0.0.1/models.git',
+    ]) {
+      for (const op of [() => a.pull({ url }), () => a.push({ url })]) {
+        const e = await errorOf(op());
+        expect(e).toMatchObject({
+          code: 'INVALID_OPTION',
+          message: notHttp,
+          data: { path: 'url' },
+        });
+        expect(JSON.stringify(e)).not.toMatch(/ftp-Secret/);
+      }
+    }
+    expect(await readFile(join(repo, 'config'), 'utf8')).toBe(config);
+
+    // a plain `git clone` of a local path has that path as its origin
+    const clone = join(root, 'not-http', 'clone');
+    await gitCli(root, 'clone', '-q', repo, clone);
+    const b = await openRegistry({ dir: clone });
+    expect((await b.resolve('cnn@v1')).version).toBe(1);
+    for (const op of [() => b.pull(), () => b.push()])
+      expect(await errorOf(op())).toMatchObject({ code: 'INVALID_OPTION', message: notHttp });
+    expect(await gitCli(clone, 'for-each-ref', '--format=%(refname)')).toBe(
+      'refs/heads/mlship\nrefs/remotes/origin/HEAD\nrefs/remotes/origin/mlship\nrefs/tags/cnn@v1.0.0\n',
+    );
+  });
+});
