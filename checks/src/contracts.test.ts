@@ -19,22 +19,40 @@ const page = `# contracts
 
 - Errors: \`CliError\` with \`code\` in \`SharedErrorCode | 'USAGE'\`.
 
-## The model directory
+## 2. The model directory
 
 - Errors: 'IGNORED'
+
+### Writing it: @mlship/tf
+
+- Promise: atomic.
+
+#### Loading
+
+- Errors: \`TfError\` with \`code\` in \`'NOT_A_MODEL_DIR' | 'WEIGHTS_MISMATCH'\`.
+
+### Both @mlship/model and @mlship/tf
+
+- Errors: 'ALSO_IGNORED'
 `;
 
 describe('contracts page parsing', () => {
   const sections = contractSections(page);
 
-  it('finds one section per package heading, and none for other headings', () => {
-    expect([...sections.keys()]).toEqual(['@mlship/core', '@mlship/data', '@mlship/cli']);
+  it('finds one section per ## or ### heading naming one package, and none for other headings', () => {
+    expect([...sections.keys()]).toEqual([
+      '@mlship/core',
+      '@mlship/data',
+      '@mlship/cli',
+      '@mlship/tf',
+    ]);
   });
 
   it.each([
     ['@mlship/core', ['INTEGRITY', 'INVALID_OPTION'], false],
     ['@mlship/data', ['FILE_NOT_FOUND', 'PEER_MISSING', 'READ_FAILED'], false],
     ['@mlship/cli', ['USAGE'], true],
+    ['@mlship/tf', ['NOT_A_MODEL_DIR', 'WEIGHTS_MISMATCH'], false],
   ])('%s lists %j (shared: %s), only from its errors item', (name, codes, shared) => {
     const listed = listedErrorCodes(sections.get(name) ?? '');
     expect([...(listed?.codes ?? [])].sort()).toEqual(codes);

@@ -1,6 +1,7 @@
 /**
  * Reads the error codes docs/contracts.md lists for each package: the `- Errors:` item of the
- * package's `## @mlship/<name>` section (for @mlship/core, its `- Shared codes` item). Codes are
+ * package's section — the text under a `##` or `###` heading that names the package
+ * (`## 3. Versions: @mlship/registry`) — or, for @mlship/core, its `- Shared codes` item. Codes are
  * the upper-case words in quotes or backticks (`'INTEGRITY'`, `` `READ_FAILED` ``); `SharedErrorCode`
  * or "the shared codes" stands for every code of core's `SHARED_ERROR_CODES`.
  */
@@ -15,8 +16,13 @@ export interface ListedCodes {
 
 const CODE = /['`]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)['`]/g;
 
+const PACKAGE = /@mlship\/[a-z0-9-]+/g;
+
 /**
- * The `## @mlship/<name>` sections of the contracts page, by package name.
+ * The package sections of the contracts page, by package name. A `##` or `###` heading that names
+ * exactly one package (`### Writing and loading it: @mlship/tf`) starts that package's section; any
+ * other `##` or `###` heading ends it (the page follows the data flow, so a stage's heading may name
+ * no package). Deeper headings stay inside the section.
  *
  * @param markdown - docs/contracts.md
  * @returns section text by package name (`@mlship/data`)
@@ -26,12 +32,15 @@ export function contractSections(markdown: string): Map<string, string> {
   let current: string | undefined;
   let lines: string[] = [];
   const flush = (): void => {
-    if (current !== undefined) out.set(current, lines.join('\n'));
+    if (current !== undefined)
+      out.set(current, [out.get(current), ...lines].filter((l) => l !== undefined).join('\n'));
   };
   for (const line of markdown.split('\n')) {
-    if (line.startsWith('## ')) {
+    const heading = /^#{2,3} (.*)$/.exec(line)?.[1];
+    if (heading !== undefined) {
       flush();
-      current = /^## (@mlship\/[a-z0-9-]+)/.exec(line)?.[1];
+      const named = [...new Set(heading.match(PACKAGE) ?? [])];
+      current = named.length === 1 ? named[0] : undefined;
       lines = [];
     } else if (current !== undefined) lines.push(line);
   }
