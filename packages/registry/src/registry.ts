@@ -73,7 +73,7 @@ export class Registry {
    * registry branch plus the annotated tag `name@vN.0.0`. Blobs are written first (inert), then the
    * branch moves under the lock (the commit point), then the tag.
    *
-   * @param name - model name (`[a-z0-9][a-z0-9._-]*`)
+   * @param name - model name, in core's grammar (`isValidName`: lowercase `[a-z0-9]` with inner `.`, `_`, `-`)
    * @param modelDir - a model directory (model.json, *.weights.bin, mlship.json)
    * @param options - metrics, params, datasets, parent, strategy, tags, message, stages
    * @returns the new version (1, 2, 3... per name, never reused)
