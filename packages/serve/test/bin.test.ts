@@ -63,9 +63,17 @@ function connect(port: number): Promise<net.Socket> {
   });
 }
 
-/** Writes one request and resolves with the status of its answer (0 if the connection dies first). */
-function send(socket: net.Socket, request: string): Promise<number> {
-  return new Promise((resolve) => {
+/**
+ * Writes one request and resolves with the status of its answer (0 if the connection dies first).
+ * With `hold`, the last `hold` bytes are kept back until `finish()`: the server has the request
+ * (its onRequest hook counts it in flight) but cannot answer it yet.
+ */
+function send(
+  socket: net.Socket,
+  request: string,
+  hold = 0,
+): { status: Promise<number>; finish: () => void } {
+  const status = new Promise<number>((resolve) => {
     let head = '';
     socket.on('data', (c: Buffer) => {
       head += c.toString('latin1');
@@ -77,8 +85,10 @@ function send(socket: net.Socket, request: string): Promise<number> {
     });
     socket.on('close', () => resolve(0));
     socket.on('error', () => undefined);
-    socket.write(request);
   });
+  const bytes = Buffer.from(request, 'latin1');
+  socket.write(bytes.subarray(0, bytes.length - hold));
+  return { status, finish: () => void socket.write(bytes.subarray(bytes.length - hold)) };
 }
 
 interface Running {
@@ -127,21 +137,21 @@ describe('mlship-serve', () => {
       model: 'cnn',
       version: 1,
     });
-    // Six requests written on open connections; SIGTERM while they are in flight: all six are served.
+    // Six requests on open connections, each with its last body byte held back: the server has
+    // accepted all six (they count in flight) but cannot answer any yet, however fast the machine.
     const body = JSON.stringify({
       instances: await Promise.all(Array.from({ length: 64 }, (_, i) => nested(i))),
     });
     const port = Number(new URL(s.url).port);
     const sockets = await Promise.all(Array.from({ length: 6 }, () => connect(port)));
-    const answers = Promise.all(
-      sockets.map((socket) =>
-        send(
-          socket,
-          `POST /v1/models/cnn:predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-        ),
+    const requests = sockets.map((socket) =>
+      send(
+        socket,
+        `POST /v1/models/cnn:predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        1,
       ),
     );
-    // SIGTERM once the server has accepted all six (and this scrape): they are in flight.
+    // Six held requests plus this scrape are in flight.
     let seen = 0;
     for (const end = Date.now() + 20_000; seen < 7 && Date.now() < end;) {
       seen = Number(
@@ -150,9 +160,18 @@ describe('mlship-serve', () => {
         )?.[1],
       );
     }
-    expect(seen).toBeGreaterThanOrEqual(7);
+    expect(seen).toBe(7);
+    // SIGTERM while they are in flight; once the server drains, their bodies complete: all six served.
     s.child.kill('SIGTERM');
-    expect(await answers).toEqual([200, 200, 200, 200, 200, 200]);
+    for (const end = Date.now() + 20_000; Date.now() < end;) {
+      if (s.logs.some((l) => l['event'] === 'draining')) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(s.logs.map((l) => l['event'])).toContain('draining');
+    for (const r of requests) r.finish();
+    expect(await Promise.all(requests.map((r) => r.status))).toEqual([
+      200, 200, 200, 200, 200, 200,
+    ]);
     expect(await s.exit).toBe(0);
     expect(s.logs.map((l) => l['event'])).toEqual(
       expect.arrayContaining(['signal', 'draining', 'stopped']),
