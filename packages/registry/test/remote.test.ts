@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import nodeHttp from 'isomorphic-git/http/node';
+import type { HttpClient } from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRegistryError, openRegistry, type Registry } from '../src/index';
 import { writeModelDirForTesting } from '../src/testing';
@@ -141,6 +143,34 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
     expect(await codeOf(dreg.pull({}))).toMatch(/^REMOTE_AUTH_FAILED: /);
     expect((await dreg.pull({ auth: AUTH })).branch).toBe('created');
     expect((await dreg.resolve('cnn@latest')).version).toBe(3);
+
+    // What crosses the wire: the branch's fetch carries every version's objects once; each tag's
+    // fetch after it carries the tag object alone (the server is told we have the branch), not the
+    // whole history again per tag, which made pulls grow with versions x tags.
+    const packs: number[] = [];
+    const counting: HttpClient = {
+      async request(req) {
+        const res = await nodeHttp.request(req);
+        if (!req.url.endsWith('/git-upload-pack') || res.body === undefined) return res;
+        const body = res.body;
+        const i = packs.push(0) - 1;
+        return {
+          ...res,
+          body: (async function* () {
+            for await (const chunk of body) {
+              packs[i] = (packs[i] ?? 0) + chunk.length;
+              yield chunk;
+            }
+          })(),
+        };
+      },
+    };
+    const e = await openRegistry({ dir: join(dir, 'e'), bare: true });
+    expect((await e.pull({ url, auth: AUTH, http: counting })).newTags).toHaveLength(8);
+    const [branchPack = 0, ...tagPacks] = packs;
+    expect(tagPacks).toHaveLength(8);
+    expect(branchPack).toBeGreaterThan(20_000);
+    for (const bytes of tagPacks) expect(bytes).toBeLessThan(2_000);
 
     // both register v4 independently: pulling is refused instead of colliding
     await a.register('cnn', join(root, 'm1'));

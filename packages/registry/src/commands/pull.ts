@@ -13,13 +13,14 @@ import { repairLocked } from './repair';
 /**
  * Fetches one ref's objects and writes the ref, or leaves the repository as it was: isomorphic-git
  * writes the ref before the objects arrive, so on any failure the ref is put back, and a ref whose
- * object did not arrive is never left behind.
+ * object did not arrive is never left behind. `haveRef` is the local ref whose history the server
+ * is told we have (isomorphic-git's single-branch fetch announces only that one).
  */
 async function fetchRef(
   ctx: RegistryContext,
   t: RemoteTarget,
   remote: string,
-  ref: string,
+  haveRef: string,
   remoteRef: string,
   trackingRef: string,
 ): Promise<string | null> {
@@ -30,7 +31,7 @@ async function fetchRef(
       ...gitArgs(ctx),
       ...transportArgs(t),
       remote,
-      ref,
+      ref: haveRef,
       remoteRef,
       singleBranch: true,
       tags: true,
@@ -162,7 +163,10 @@ export const pull = operation(
       }
       // Tag objects are not reachable from the branch, and isomorphic-git's single-branch fetch
       // does not follow tags, so each missing registry tag is fetched by name (objects first,
-      // then its ref), before the branch moves.
+      // then its ref), before the branch moves. isomorphic-git tells the server it has only what
+      // its `ref` argument names: that is the fetched branch (or the local one), so the server
+      // sends the tag object alone, not the whole history again for every tag.
+      const haveRef = fetched ? trackingRef : local ? ctx.branchRef : undefined;
       const tags = serverRefs
         .filter(({ ref }) => ref.startsWith('refs/tags/') && !ref.endsWith('^{}'))
         .map((r) => ({ ...r, parsed: parseTag(r.ref.slice('refs/tags/'.length)) }))
@@ -175,7 +179,7 @@ export const pull = operation(
         const mine = await readRef(ctx, ref);
         if (mine === oid) continue;
         if (mine === undefined) {
-          await fetchRef(ctx, t, trackingRemote, ref, ref, ref);
+          await fetchRef(ctx, t, trackingRemote, haveRef ?? ref, ref, ref);
           continue;
         }
         const take = o.conflicts === 'theirs' && parsed.kind !== 'version';
@@ -191,7 +195,7 @@ export const pull = operation(
         if (take) {
           await restoreRef(ctx, ref, undefined);
           try {
-            await fetchRef(ctx, t, trackingRemote, ref, ref, ref);
+            await fetchRef(ctx, t, trackingRemote, haveRef ?? ref, ref, ref);
           } catch (e) {
             await writeRef(ctx, ref, mine);
             throw e;
