@@ -178,5 +178,5 @@ describe('remotes over smart HTTP (git http-backend on 127.0.0.1)', () => {
     await b.push({ url, auth: AUTH });
     expect(await codeOf(a.pull({ url, auth: AUTH }))).toMatch(/^DIVERGED: /);
     expect(await codeOf(a.push({ url, auth: AUTH }))).toMatch(/^REMOTE_REJECTED: /);
-  });
+  }, 180_000); // five pushes and pulls over real HTTP, fsck: 4 s idle, 31 s with the whole suite running beside it
 });
