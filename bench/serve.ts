@@ -15,7 +15,8 @@
  * Prints a table, then as its LAST line one JSON object: every figure, plus `batchingSpeedup`
  * (predictions/s with batching / without, :predict at concurrency 64), `p99Ms` (batching on,
  * :predict, concurrency 64) and `servedVsRaw` (served predictions/s at that point / raw batched
- * predict images/s).
+ * predict images/s), `rawSingleImagesPerSec` (predict one image per call) and `batchingCeiling`
+ * (raw batched / raw single: what batching can gain at most where inference is the bottleneck).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -157,8 +158,17 @@ try {
   const t0 = performance.now();
   await predict(model, raw, { batchSize: 256 });
   const rawImagesPerSec = 4096 / ((performance.now() - t0) / 1000);
+  // Raw single-image predict: 512 images one call each, what per-request inference costs at best.
+  const t1 = performance.now();
+  for (let i = 0; i < 512; i++) {
+    await predict(model, {
+      images: raw.images.subarray(i * 784, (i + 1) * 784),
+      shape: [1, 28, 28, 1],
+    });
+  }
+  const rawSingleImagesPerSec = 512 / ((performance.now() - t1) / 1000);
   console.log(
-    `raw batched predict (@mlship/model, ${getRuntimeInfo()?.backend}, batch 256, 1 thread): ${rawImagesPerSec.toFixed(0)} images/s`,
+    `raw batched predict (@mlship/model, ${getRuntimeInfo()?.backend}, batch 256, 1 thread): ${rawImagesPerSec.toFixed(0)} images/s; one image per call: ${rawSingleImagesPerSec.toFixed(0)} images/s (batching can gain at most ${(rawImagesPerSec / rawSingleImagesPerSec).toFixed(2)}x where inference is the bottleneck)`,
   );
   model.dispose();
 
@@ -221,6 +231,9 @@ try {
     serverArgs: extra,
     batchingArgs: batchArgs,
     rawPredictImagesPerSec: Math.round(rawImagesPerSec),
+    rawSingleImagesPerSec: Math.round(rawSingleImagesPerSec),
+    // raw batched / raw one-at-a-time: the inference-side ceiling of batchingSpeedup
+    batchingCeiling: Number((rawImagesPerSec / rawSingleImagesPerSec).toFixed(2)),
     rows,
     serverSide,
     batchingSpeedup: on && off ? Number((on.requestsPerSec / off.requestsPerSec).toFixed(2)) : null,
