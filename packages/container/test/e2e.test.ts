@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildModel, defaultCnnSpec, predict, saveModelDir } from '@mlship/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildHostNodeBase,
@@ -20,6 +19,7 @@ import {
   createRegistryClient,
   pushImage,
 } from '../src/index';
+import { digitRequest, expectedTop, saveModel, waitFor } from './model-server';
 import type { ContainerizeResult } from '../src/index';
 import { freePort, startTestRegistry } from '../src/testing';
 import type { TestRegistry } from '../src/testing';
@@ -32,36 +32,9 @@ let work: string;
 let registry: TestRegistry;
 let started = false;
 
-/** A deterministic test digit: a vertical bar, raw pixels 0..255. */
-const digit = Array.from({ length: 28 }, (_, y) =>
-  Array.from({ length: 28 }, (_, x) => [x >= 12 && x <= 15 && y >= 4 && y <= 23 ? 255 : 0]),
-);
-
-async function saveModel(dir: string, seed: number): Promise<string> {
-  const model = buildModel(defaultCnnSpec(), { seed });
-  await saveModelDir(model, dir, {
-    labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    datasets: {
-      train: { fingerprint: `sha256:${String(seed).repeat(64).slice(0, 64)}`, count: 0 },
-    },
-  });
-  model.dispose();
-  return dir;
-}
-
 async function runc(args: string[], cwd?: string): Promise<string> {
   const { stdout } = await run('runc', args, { ...(cwd ? { cwd } : {}), encoding: 'utf8' });
   return stdout;
-}
-
-async function waitFor<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 beforeAll(async () => {
@@ -202,25 +175,17 @@ describe('model-server image, end to end', () => {
     const res = await fetch(`http://127.0.0.1:${port}/v1/models/cnn:predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        instances: [digit.map((row) => row.map(([p]) => [(p as number) / 255]))],
-      }),
+      body: digitRequest,
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { predictions: number[][] };
     const served = body.predictions[0] as number[];
     expect(served).toHaveLength(10);
     // The same model version on this machine gives the same probabilities.
-    const local = buildModel(defaultCnnSpec(), { seed: 2 });
-    const [expected] = await predict(
-      local,
-      { images: new Uint8Array(digit.flat(2)), shape: [1, 28, 28, 1] },
-      { topK: 10 },
-    );
-    local.dispose();
+    const expected = await expectedTop(2);
     const top = served.indexOf(Math.max(...served));
-    expect(String(top)).toBe(expected?.label);
-    expect(served[top]).toBeCloseTo(expected?.probability ?? -1, 4);
+    expect(String(top)).toBe(expected.label);
+    expect(served[top]).toBeCloseTo(expected.probability, 4);
 
     // 8. SIGTERM: the server drains and exits; the container is deleted.
     await runc(['kill', containerId, 'TERM']);
