@@ -21,7 +21,7 @@ import {
 } from '../src/index';
 import { freePort, startTestRegistry } from '../src/testing';
 import type { TestRegistry } from '../src/testing';
-import { digitRequest, expectedTop, saveModel, waitFor } from './model-server';
+import { expectServesModel, saveModel } from './model-server';
 
 const run = promisify(execFile);
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +40,21 @@ async function podman(...args: string[]): Promise<string> {
     maxBuffer: 64 * 1024 * 1024,
   });
   return stdout;
+}
+
+/** Runs a script with the image's own node (in place of its entrypoint) and returns its output. */
+function nodeInImage(script: string): Promise<string> {
+  return podman(
+    'run',
+    '--rm',
+    '--network',
+    'host',
+    '--entrypoint',
+    'node',
+    `localhost/${name}`,
+    '-e',
+    script,
+  );
 }
 
 beforeAll(async () => {
@@ -116,30 +131,14 @@ describe('the generated Dockerfile', () => {
     expect(inspected?.Healthcheck?.Interval).toBe(want.Healthcheck?.Interval);
 
     // The same model files, byte for byte, read inside the image by its own node.
-    const sums = await podman(
-      'run',
-      '--rm',
-      '--network',
-      'host',
-      '--entrypoint',
-      'node',
-      `localhost/${name}`,
-      '-e',
+    const sums = await nodeInImage(
       `const { createHash } = require('node:crypto'); const fs = require('node:fs');
        const dir = ${JSON.stringify(built.model.imageDir)};
        for (const f of fs.readdirSync(dir).sort())
          console.log(f, createHash('sha256').update(fs.readFileSync(dir + '/' + f)).digest('hex'));`,
     );
     const meta = JSON.parse(
-      await podman(
-        'run',
-        '--rm',
-        '--network',
-        'host',
-        '--entrypoint',
-        'node',
-        `localhost/${name}`,
-        '-e',
+      await nodeInImage(
         `process.stdout.write(require('node:fs').readFileSync(${JSON.stringify(`${built.model.imageDir}/mlship.json`)}, 'utf8'))`,
       ),
     ) as { files: Record<string, { sha256: string }> };
@@ -159,24 +158,7 @@ describe('the generated Dockerfile', () => {
       all[i - 1] === '--host' ? '127.0.0.1' : all[i - 1] === '--port' ? String(port) : a,
     );
     await podman('run', '-d', '--name', name, '--network', 'host', `localhost/${name}`, ...cmd);
-    const ready = await waitFor('the server to be ready', 90_000, async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
-      return res.status === 200 ? ((await res.json()) as { ready: boolean }) : undefined;
-    }).catch(async (e: unknown) => {
-      throw new Error(`${String(e)}; server log:\n${await podman('logs', name).catch(String)}`);
-    });
-    expect(ready.ready).toBe(true);
-    const res = await fetch(`http://127.0.0.1:${port}/v1/models/cnn:predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: digitRequest,
-    });
-    expect(res.status).toBe(200);
-    const served = ((await res.json()) as { predictions: number[][] }).predictions[0] ?? [];
-    const expected = await expectedTop(3);
-    const top = served.indexOf(Math.max(...served));
-    expect(String(top)).toBe(expected.label);
-    expect(served[top]).toBeCloseTo(expected.probability, 4);
+    await expectServesModel(`http://127.0.0.1:${port}`, 3, () => podman('logs', name));
     expect((await podman('inspect', '--format', '{{.Config.User}}', name)).trim()).toBe(want.User);
     await podman('stop', '--time', '20', name);
     expect(await podman('logs', name)).toMatch(/"event":"stopped"/);

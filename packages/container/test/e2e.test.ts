@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import {
   createRegistryClient,
   pushImage,
 } from '../src/index';
-import { digitRequest, expectedTop, saveModel, waitFor } from './model-server';
+import { expectServesModel, saveModel, waitFor } from './model-server';
 import type { ContainerizeResult } from '../src/index';
 import { freePort, startTestRegistry } from '../src/testing';
 import type { TestRegistry } from '../src/testing';
@@ -165,27 +165,7 @@ describe('model-server image, end to end', () => {
     expect(pid).toBeGreaterThan(0);
 
     // 7. The server inside answers: v2 ready, then a TF Serving :predict.
-    const ready = await waitFor('the server to be ready', 90_000, async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
-      return res.status === 200 ? ((await res.json()) as { ready: boolean }) : undefined;
-    }).catch((e: unknown) => {
-      throw new Error(`${String(e)}; server log:\n${readFileSync(log, 'utf8').slice(-3000)}`);
-    });
-    expect(ready.ready).toBe(true);
-    const res = await fetch(`http://127.0.0.1:${port}/v1/models/cnn:predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: digitRequest,
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { predictions: number[][] };
-    const served = body.predictions[0] as number[];
-    expect(served).toHaveLength(10);
-    // The same model version on this machine gives the same probabilities.
-    const expected = await expectedTop(2);
-    const top = served.indexOf(Math.max(...served));
-    expect(String(top)).toBe(expected.label);
-    expect(served[top]).toBeCloseTo(expected.probability, 4);
+    await expectServesModel(`http://127.0.0.1:${port}`, 2, () => readFile(log, 'utf8'));
 
     // 8. SIGTERM: the server drains and exits; the container is deleted.
     await runc(['kill', containerId, 'TERM']);

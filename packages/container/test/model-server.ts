@@ -1,6 +1,7 @@
 // What the tests that run the model-server image share: a model saved by @mlship/model, a test
 // digit, the prediction the same weights give on this machine, and polling until a server answers.
 import { buildModel, defaultCnnSpec, predict, saveModelDir } from '@mlship/model';
+import { expect } from 'vitest';
 
 /** A deterministic test digit: a vertical bar, raw pixels 0..255, as [28][28][1]. */
 export const digit = Array.from({ length: 28 }, (_, y) =>
@@ -51,4 +52,36 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Waits (up to 90 s) for the model server at `url` to be ready, then asks a TF Serving `:predict`
+ * for {@link digit} and expects the probabilities the `seed` model gives here. `log` supplies the
+ * server's log for the error when it never gets ready.
+ */
+export async function expectServesModel(
+  url: string,
+  seed: number,
+  log: () => Promise<string>,
+): Promise<void> {
+  const ready = await waitFor('the server to be ready', 90_000, async () => {
+    const res = await fetch(`${url}/v2/health/ready`);
+    return res.status === 200 ? ((await res.json()) as { ready: boolean }) : undefined;
+  }).catch(async (e: unknown) => {
+    throw new Error(`${String(e)}; server log:\n${(await log().catch(String)).slice(-3000)}`);
+  });
+  expect(ready.ready).toBe(true);
+  const res = await fetch(`${url}/v1/models/cnn:predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: digitRequest,
+  });
+  expect(res.status).toBe(200);
+  const served = ((await res.json()) as { predictions: number[][] }).predictions[0] ?? [];
+  expect(served).toHaveLength(10);
+  // The same model version on this machine gives the same probabilities.
+  const expected = await expectedTop(seed);
+  const top = served.indexOf(Math.max(...served));
+  expect(String(top)).toBe(expected.label);
+  expect(served[top]).toBeCloseTo(expected.probability, 4);
 }
