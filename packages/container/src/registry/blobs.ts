@@ -3,6 +3,25 @@ import { verifyDigest } from '../digest';
 import { checkDigestArg, checkRepository } from './transport';
 import type { RegistryTransport } from './transport';
 
+/** Checks the arguments and sends a HEAD or GET for a blob; `what` names it in errors. */
+function requestBlob(
+  t: RegistryTransport,
+  registry: string,
+  repository: string,
+  digest: string,
+  method: 'HEAD' | 'GET',
+  what: string,
+): Promise<Response> {
+  checkRepository(repository);
+  checkDigestArg(digest, 'digest');
+  return t.request(registry, {
+    method,
+    url: `${t.repositoryUrl(registry, repository)}blobs/${digest}`,
+    scopes: [`repository:${repository}:pull`],
+    what,
+  });
+}
+
 /** Whether the repository has a blob (HEAD). @internal */
 export async function hasBlob(
   t: RegistryTransport,
@@ -10,15 +29,8 @@ export async function hasBlob(
   repository: string,
   digest: string,
 ): Promise<boolean> {
-  checkRepository(repository);
-  checkDigestArg(digest, 'digest');
   const what = `HEAD blob ${digest} in ${registry}/${repository}`;
-  const res = await t.request(registry, {
-    method: 'HEAD',
-    url: `${t.repositoryUrl(registry, repository)}blobs/${digest}`,
-    scopes: [`repository:${repository}:pull`],
-    what,
-  });
+  const res = await requestBlob(t, registry, repository, digest, 'HEAD', what);
   await res.body?.cancel();
   if (res.status === 200) return true;
   if (res.status === 404) return false;
@@ -36,15 +48,8 @@ export async function getBlob(
   digest: string,
   size?: number,
 ): Promise<Uint8Array> {
-  checkRepository(repository);
-  checkDigestArg(digest, 'digest');
   const what = `GET blob ${digest} from ${registry}/${repository}`;
-  const res = await t.request(registry, {
-    method: 'GET',
-    url: `${t.repositoryUrl(registry, repository)}blobs/${digest}`,
-    scopes: [`repository:${repository}:pull`],
-    what,
-  });
+  const res = await requestBlob(t, registry, repository, digest, 'GET', what);
   if (res.status === 404) {
     await res.body?.cancel();
     throw new ContainerError('BLOB_NOT_FOUND', `${what}: no such blob`, {
@@ -55,6 +60,8 @@ export async function getBlob(
   const total = size ?? Number(res.headers.get('content-length') ?? 0);
   const chunks: Uint8Array[] = [];
   let got = 0;
+  const downloaded = (of: number, done: boolean): void =>
+    t.progress({ action: 'download', registry, repository, digest, bytes: got, total: of, done });
   let lastReport = 0;
   if (res.body) {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -71,28 +78,12 @@ export async function getBlob(
       }
       if (got - lastReport >= 1 << 20) {
         lastReport = got;
-        t.progress({
-          action: 'download',
-          registry,
-          repository,
-          digest,
-          bytes: got,
-          total,
-          done: false,
-        });
+        downloaded(total, false);
       }
     }
   }
   const data = Buffer.concat(chunks);
   verifyDigest(data, digest, `${what}`, size);
-  t.progress({
-    action: 'download',
-    registry,
-    repository,
-    digest,
-    bytes: got,
-    total: got,
-    done: true,
-  });
+  downloaded(got, true);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

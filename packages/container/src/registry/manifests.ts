@@ -24,6 +24,28 @@ function contentType(res: Response): string {
 }
 
 /**
+ * Checks the repository and sends a HEAD or GET for a manifest with every manifest and index media
+ * type in `Accept`; `what` names it in errors.
+ */
+function requestManifest(
+  t: RegistryTransport,
+  registry: string,
+  repository: string,
+  reference: string,
+  method: 'HEAD' | 'GET',
+  what: string,
+): Promise<Response> {
+  checkRepository(repository);
+  return t.request(registry, {
+    method,
+    url: manifestUrl(t, registry, repository, reference),
+    headers: { accept: MANIFEST_ACCEPT },
+    scopes: [`repository:${repository}:pull`],
+    what,
+  });
+}
+
+/**
  * Fetches a manifest or index by tag or digest with every manifest and index media type in
  * `Accept`, verified against the digest when fetched by one. @internal
  */
@@ -33,15 +55,8 @@ export async function getManifest(
   repository: string,
   reference: string,
 ): Promise<FetchedManifest> {
-  checkRepository(repository);
   const what = `GET manifest ${registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-  const res = await t.request(registry, {
-    method: 'GET',
-    url: manifestUrl(t, registry, repository, reference),
-    headers: { accept: MANIFEST_ACCEPT },
-    scopes: [`repository:${repository}:pull`],
-    what,
-  });
+  const res = await requestManifest(t, registry, repository, reference, 'GET', what);
   if (res.status === 404) {
     const body = await errorBody(res);
     throw new ContainerError(
@@ -83,15 +98,8 @@ export async function headManifest(
   repository: string,
   reference: string,
 ): Promise<{ digest?: string; mediaType: string; size: number } | undefined> {
-  checkRepository(repository);
   const what = `HEAD manifest ${registry}/${repository}:${reference}`;
-  const res = await t.request(registry, {
-    method: 'HEAD',
-    url: manifestUrl(t, registry, repository, reference),
-    headers: { accept: MANIFEST_ACCEPT },
-    scopes: [`repository:${repository}:pull`],
-    what,
-  });
+  const res = await requestManifest(t, registry, repository, reference, 'HEAD', what);
   await res.body?.cancel();
   if (res.status === 404) return undefined;
   if (!res.ok) return t.fail(res, registry, what);

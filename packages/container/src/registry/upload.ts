@@ -151,16 +151,11 @@ export async function uploadBlob(
   const digest = options.digest ?? sha256Digest(source as Uint8Array);
   checkDigestArg(digest, 'digest');
   const known = typeof source === 'function' ? (options.size ?? 0) : source.byteLength;
+  // The blob needs no bytes sent: already there, or mounted from another repository.
+  const nothingSent = (action: 'skip' | 'mount'): void =>
+    t.progress({ action, registry, repository, digest, bytes: 0, total: known, done: true });
   if (options.skipExisting !== false && (await hasBlob(t, registry, repository, digest))) {
-    t.progress({
-      action: 'skip',
-      registry,
-      repository,
-      digest,
-      bytes: 0,
-      total: known,
-      done: true,
-    });
+    nothingSent('skip');
     return { status: 'exists', bytes: 0 };
   }
   const u: Upload = {
@@ -177,15 +172,7 @@ export async function uploadBlob(
     options.mountFrom,
   );
   if (session === 'mounted') {
-    t.progress({
-      action: 'mount',
-      registry,
-      repository,
-      digest,
-      bytes: 0,
-      total: known,
-      done: true,
-    });
+    nothingSent('mount');
     return { status: 'mounted', bytes: 0 };
   }
   const data = typeof source === 'function' ? await source() : source;
