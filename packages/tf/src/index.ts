@@ -15,6 +15,7 @@ export { tf };
 export { initRuntime, getRuntimeInfo } from './runtime';
 export type { Backend, BackendRequest, RuntimeInfo, RuntimeOptions } from './runtime';
 export { patchBatchNormalization } from './batchnorm';
+export { FusedAdamOptimizer } from './optimizers/adam';
 export { saveLayersModel } from './io/save';
 export { loadLayersModel, readModelArtifacts } from './io/load';
 export type {

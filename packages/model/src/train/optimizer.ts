@@ -1,11 +1,12 @@
-import { tf } from '@mlship/tf';
+import { FusedAdamOptimizer, tf } from '@mlship/tf';
 import { optionError } from '../internal/options';
 import type { OptimizerName } from './types';
 
 function makeOptimizer(name: OptimizerName, lr: number, momentum: number): tf.Optimizer {
   switch (name) {
     case 'adam':
-      return tf.train.adam(lr);
+      // tf.train.adam's formula and state, one kernel per variable and step on wasm.
+      return new FusedAdamOptimizer(lr);
     case 'sgd':
       return tf.train.sgd(lr);
     case 'momentum':

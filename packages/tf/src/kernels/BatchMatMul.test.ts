@@ -18,6 +18,8 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[5, 8], [40, 5], true, true],
   [[1, 8, 5], [40, 5], false, true],
   [[8, 40], [8, 5], true, false],
+  [[4, 300], [300, 64], false, false], // a small batch times new weights: computed as (W^T·x^T)^T
+  [[1, 200], [200, 30], false, false],
 ];
 
 const TOL = 'max|wasm - cpu| <= 1e-5 * max|cpu| + 1e-6';
@@ -105,6 +107,30 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     }
   });
 
+  it(`weights multiplied again (inference) give the same product as the first time: ${TOL}`, async () => {
+    // The first product by a new right operand is computed swapped, later ones directly on
+    // XNNPACK's packing of it: both must be the product.
+    const { av, bv } = operands([3, 300], [300, 64]);
+    const [ref] = await on('cpu', () =>
+      tf.matMul(tf.tensor2d(av, [3, 300]), tf.tensor2d(bv, [300, 64])),
+    );
+    await tf.setBackend('wasm');
+    const w = tf.tensor2d(bv, [300, 64]);
+    const x = tf.tensor2d(av, [3, 300]);
+    for (let call = 0; call < 3; call++) {
+      const y = tf.matMul(x, w);
+      const { err, scale } = maxErr(y.dataSync(), ref!.values);
+      expect(err, `call ${call + 1}`).toBeLessThanOrEqual(bound(scale));
+      y.dispose();
+    }
+    const clone = tf.add(w, 0); // the same values in a new tensor: swapped again
+    const y = tf.matMul(x, clone);
+    expect(maxErr(y.dataSync(), ref!.values).err).toBeLessThanOrEqual(
+      bound(maxErr(y.dataSync(), ref!.values).scale),
+    );
+    tf.dispose([w, x, clone, y]);
+  });
+
   it('leaks no tensors or wasm buffers', async () => {
     await tf.setBackend('wasm');
     const a = tf.tensor3d(seeded(2 * 5 * 3, 16), [2, 5, 3]);
@@ -113,6 +139,11 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
       tf.matMul(a, b, true, true).dispose();
       tf.matMul(b, a, false, false).dispose();
       tf.fused.matMul({ a, b, transposeA: true, transposeB: true }).dispose();
+      const x = tf.tensor2d(seeded(2 * 300, 20), [2, 300]);
+      const w = tf.tensor2d(seeded(300 * 40, 21), [300, 40]);
+      tf.matMul(x, w).dispose(); // swapped
+      tf.matMul(x, w).dispose(); // direct
+      tf.dispose([x, w]);
     };
     expectNoWasmLeak(run);
     tf.dispose([a, b]);

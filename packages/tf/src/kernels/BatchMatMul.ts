@@ -42,13 +42,22 @@ export function withoutTransposes(args: WasmKernelArgs, stock: Stock): tf.Tensor
 const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
 /**
+ * Right operands seen before (by data id). XNNPACK keeps a right operand's packing for the tensor's
+ * life, and a tensor multiplied twice (weights at inference) is likely to be multiplied again: from
+ * its second use on it takes the direct product, packed once.
+ */
+const seenRight = new WeakSet<object>();
+
+/**
  * BatchMatMul for wasm: the stock fast path, also for transposed operands.
  *
- * XNNPACK packs the right operand anew for every new tensor (≈5-20 ns an element), which dominates
- * a dense layer's gradients, where one operand is the (big) weight matrix. So for a transposed
- * product the cheaper of out = opA·opB and out = (opB^T·opA^T)^T is run, by a cost estimate of
- * transposes (≈1 per element) and packing (≈5 per element): e.g. dx = dy·W^T with W 1600x128 and
- * a batch of 64 packs 64x128 values instead of 128x1600.
+ * XNNPACK packs the right operand anew for every new tensor (≈5 ns an element against ≈1 for a
+ * transpose), which dominates a dense layer's training steps, where the right operand is the (big)
+ * weight matrix, new after every optimizer step. So the cheaper of out = opA·opB and
+ * out = (opB^T·opA^T)^T is run, by a cost estimate of transposes and packing: e.g. a forward
+ * x·W with W 1600x128, new, and a batch of 32 packs 1600x32 values instead of 1600x128, and
+ * dx = dy·W^T packs 32x128 instead of 128x1600. A right operand already packed (the same weights
+ * at inference, from the second call on) always takes the direct product.
  */
 export function batchMatMul(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
@@ -56,15 +65,17 @@ export function batchMatMul(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const tA = !!attrs.transposeA;
   const tB = !!attrs.transposeB;
   const batched = size(a.shape.slice(0, -2)) > 1 || size(b.shape.slice(0, -2)) > 1;
-  if ((!tA && !tB) || batched || a.dtype !== 'float32' || b.dtype !== 'float32') {
+  if (batched || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return withoutTransposes(args, stock);
   }
   const [ra, ca] = a.shape.slice(-2) as [number, number];
   const [rb, cb] = b.shape.slice(-2) as [number, number];
   const [M, K] = tA ? [ca, ra] : [ra, ca];
   const N = tB ? rb : cb;
-  const direct = (tA ? M * K : 0) + (tB ? K * N : 0) + 5 * K * N;
+  const seen = !tB && seenRight.has(b.dataId);
+  const direct = (tA ? M * K : 0) + (tB ? K * N : 0) + (seen ? 0 : 5 * K * N);
   const swapped = (tB ? 0 : K * N) + (tA ? 0 : M * K) + 5 * K * M + M * N;
+  if (!tB) seenRight.add(b.dataId);
   if (direct <= swapped) return withoutTransposes(args, stock);
   // out^T = opB^T · opA^T, both operands materialized untransposed.
   const left = tB ? b : transposeInner(args, b);

@@ -8,6 +8,7 @@ import {
   type WasmKernelArgs,
   type WasmKernelFunc,
 } from './common';
+import { ADAM_UPDATE, adamUpdate } from './AdamUpdate';
 import { batchMatMul } from './BatchMatMul';
 import { conv2DBackpropFilter } from './Conv2DBackpropFilter';
 import { conv2DBackpropInput } from './Conv2DBackpropInput';
@@ -53,6 +54,7 @@ const KERNELS: readonly TrainingKernel[] = [
     name: 'FusedBatchNorm',
     kernelFunc: (args) => fusedBatchNorm(args, stockFunc('FusedBatchNorm')),
   },
+  { name: ADAM_UPDATE, kernelFunc: adamUpdate },
 ];
 
 const COMPOSED_OF = [
