@@ -16,6 +16,7 @@ export { initRuntime, getRuntimeInfo } from './runtime';
 export type { Backend, BackendRequest, RuntimeInfo, RuntimeOptions } from './runtime';
 export { patchBatchNormalization } from './batchnorm';
 export { FusedAdamOptimizer } from './optimizers/adam';
+export { labelCrossEntropy, labelHits } from './loss';
 export { saveLayersModel } from './io/save';
 export { loadLayersModel, readModelArtifacts } from './io/load';
 export type {

@@ -1,5 +1,5 @@
 import type { ImageDataset } from '@mlship/data';
-import { tf } from '@mlship/tf';
+import { labelCrossEntropy, labelHits, tf } from '@mlship/tf';
 import { imageBatch } from '../internal/data';
 import { EPSILON } from '../internal/forward';
 import type { InputSpec } from '@mlship/core';
@@ -17,7 +17,6 @@ export class LocalStepper implements Stepper {
     private readonly model: tf.LayersModel,
     private readonly trainSet: ImageDataset,
     private readonly input: InputSpec,
-    private readonly classes: number,
     private readonly trainables: Trainables,
   ) {}
 
@@ -31,7 +30,7 @@ export class LocalStepper implements Stepper {
     count: number,
     labels: Int32Array,
   ): Promise<StepResult> {
-    const { model, classes } = this;
+    const { model } = this;
     const { optimizer, vars } = this.trainables;
     const [loss, correct] = tf.tidy(() => {
       const x = imageBatch(this.trainSet, order, start, count, this.input);
@@ -40,11 +39,10 @@ export class LocalStepper implements Stepper {
       const cost = optimizer.minimize(
         () => {
           const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')));
+          hits = tf.keep(labelHits(probs, y));
           // Cross-entropy as -log(p[label] + eps): unlike clipping, a NaN probability stays NaN,
           // so divergence is detected instead of being clipped into a finite loss.
-          const pLabel = tf.sum(tf.mul(tf.oneHot(y, classes), probs), -1);
-          return tf.neg(tf.mean(tf.log(tf.add(pLabel, EPSILON)))) as tf.Scalar;
+          return labelCrossEntropy(probs, y, EPSILON);
         },
         true,
         vars,

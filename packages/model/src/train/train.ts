@@ -156,8 +156,7 @@ export async function train(
           run.now,
         )
       : undefined;
-  const stepper: Stepper =
-    parallel ?? new LocalStepper(model, trainSet, input, run.classes, trainables);
+  const stepper: Stepper = parallel ?? new LocalStepper(model, trainSet, input, trainables);
   let stoppedEarly = false;
   let finalWeightsEpoch = 0;
   try {

@@ -18,8 +18,11 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[5, 8], [40, 5], true, true],
   [[1, 8, 5], [40, 5], false, true],
   [[8, 40], [8, 5], true, false],
-  [[4, 300], [300, 64], false, false], // a small batch times new weights: computed as (W^T·x^T)^T
-  [[1, 200], [200, 30], false, false],
+  [[4, 300], [300, 64], false, false], // new weights: the unpacked SIMD product
+  [[32, 40], [32, 16], true, false], // ... transposed (a dense layer's weight gradient)
+  [[12, 7], [7, 24], false, false], // ... K not a multiple of anything
+  [[1, 200], [200, 30], false, false], // 1 row: computed as (W^T·x^T)^T
+  [[6, 200], [200, 30], false, false],
 ];
 
 const TOL = 'max|wasm - cpu| <= 1e-5 * max|cpu| + 1e-6';
@@ -107,29 +110,28 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     }
   });
 
-  it(`weights multiplied again (inference) give the same product as the first time: ${TOL}`, async () => {
-    // The first product by a new right operand is computed swapped, later ones directly on
-    // XNNPACK's packing of it: both must be the product.
-    const { av, bv } = operands([3, 300], [300, 64]);
-    const [ref] = await on('cpu', () =>
-      tf.matMul(tf.tensor2d(av, [3, 300]), tf.tensor2d(bv, [300, 64])),
-    );
-    await tf.setBackend('wasm');
-    const w = tf.tensor2d(bv, [300, 64]);
-    const x = tf.tensor2d(av, [3, 300]);
-    for (let call = 0; call < 3; call++) {
-      const y = tf.matMul(x, w);
-      const { err, scale } = maxErr(y.dataSync(), ref!.values);
-      expect(err, `call ${call + 1}`).toBeLessThanOrEqual(bound(scale));
-      y.dispose();
-    }
-    const clone = tf.add(w, 0); // the same values in a new tensor: swapped again
-    const y = tf.matMul(x, clone);
-    expect(maxErr(y.dataSync(), ref!.values).err).toBeLessThanOrEqual(
-      bound(maxErr(y.dataSync(), ref!.values).scale),
-    );
-    tf.dispose([w, x, clone, y]);
-  });
+  it.each([3, 4])(
+    `weights multiplied again (inference) give the same product as the first time, %i rows: ${TOL}`,
+    async (rows) => {
+      // The first product by a new right operand is computed without packing it (swapped for 3
+      // rows, by the SIMD kernel for 4), later ones directly on XNNPACK's packing of it.
+      const { av, bv } = operands([rows, 300], [300, 64]);
+      const [ref] = await on('cpu', () =>
+        tf.matMul(tf.tensor2d(av, [rows, 300]), tf.tensor2d(bv, [300, 64])),
+      );
+      await tf.setBackend('wasm');
+      const w = tf.tensor2d(bv, [300, 64]);
+      const x = tf.tensor2d(av, [rows, 300]);
+      const products = [0, 1, 2].map(() => tf.matMul(x, w));
+      const clone = tf.add(w, 0); // the same values in a new tensor: unpacked again
+      products.push(tf.matMul(x, clone));
+      products.forEach((y, call) => {
+        const { err, scale } = maxErr(y.dataSync(), ref!.values);
+        expect(err, `call ${call + 1}`).toBeLessThanOrEqual(bound(scale));
+      });
+      tf.dispose([w, x, clone, ...products]);
+    },
+  );
 
   it('leaks no tensors or wasm buffers', async () => {
     await tf.setBackend('wasm');
@@ -143,6 +145,10 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
       const w = tf.tensor2d(seeded(300 * 40, 21), [300, 40]);
       tf.matMul(x, w).dispose(); // swapped
       tf.matMul(x, w).dispose(); // direct
+      const x4 = tf.tensor2d(seeded(4 * 300, 22), [4, 300]);
+      const w4 = tf.tensor2d(seeded(300 * 40, 23), [300, 40]);
+      tf.matMul(x4, w4).dispose(); // SIMD kernel
+      tf.dispose([x4, w4]);
       tf.dispose([x, w]);
     };
     expectNoWasmLeak(run);

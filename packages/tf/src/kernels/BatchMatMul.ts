@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { dispose, transpose, type WasmKernelArgs } from './common';
+import { dispose, heapOffset, transpose, type WasmKernelArgs } from './common';
+import { simdKernels } from './simd';
 
 type Stock = (args: WasmKernelArgs) => tf.TensorInfo;
 
@@ -48,6 +49,34 @@ const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
  */
 const seenRight = new WeakSet<object>();
 
+/** C = opA·B by the SIMD kernel `gemm` (./simd.ts), or null where it cannot run. */
+function unpackedProduct(
+  backend: WasmKernelArgs['backend'],
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  M: number,
+  N: number,
+  K: number,
+  tA: boolean,
+): tf.TensorInfo | null {
+  const gemm = simdKernels(backend)?.gemm;
+  if (gemm === undefined) return null;
+  const out = backend.makeOutput([M, N], 'float32');
+  // A(r, k): row-major [M, K], or [K, M] when transposed.
+  const [rowBytes, depthBytes] = tA ? [4, 4 * M] : [4 * K, 4];
+  gemm(
+    heapOffset(backend, a),
+    heapOffset(backend, b),
+    heapOffset(backend, out),
+    M,
+    N,
+    K,
+    rowBytes,
+    depthBytes,
+  );
+  return out;
+}
+
 /**
  * BatchMatMul for wasm: the stock fast path, also for transposed operands.
  *
@@ -73,6 +102,15 @@ export function batchMatMul(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const [M, K] = tA ? [ca, ra] : [ra, ca];
   const N = tB ? rb : cb;
   const seen = !tB && seenRight.has(b.dataId);
+  if (!seen && !tB && M % 4 === 0 && N % 8 === 0 && a.shape.length === 2 && b.shape.length === 2) {
+    // A right operand XNNPACK has not packed: the SIMD product that reads it as it lies, as
+    // fast as XNNPACK's own product on a packed operand, with nothing to pack or transpose.
+    const out = unpackedProduct(backend, a, b, M, N, K, tA);
+    if (out !== null) {
+      seenRight.add(b.dataId);
+      return out;
+    }
+  }
   const direct = (tA ? M * K : 0) + (tB ? K * N : 0) + (seen ? 0 : 5 * K * N);
   const swapped = (tB ? 0 : K * N) + (tA ? 0 : M * K) + 5 * K * M + M * N;
   if (!tB) seenRight.add(b.dataId);

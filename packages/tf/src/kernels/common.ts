@@ -70,6 +70,11 @@ export function heapF32(backend: BackendWasm, info: tf.TensorInfo): Float32Array
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
+/** The byte offset of a tensor's data on the wasm heap. */
+export function heapOffset(backend: BackendWasm, info: tf.TensorInfo): number {
+  return (backend.dataIdMap.get(info.dataId) as unknown as { memoryOffset: number }).memoryOffset;
+}
+
 /** The attributes the Conv2DBackpropFilter and Conv2DBackpropInput kernels share. */
 export interface Conv2DBackpropAttrs {
   strides: [number, number] | number;
@@ -142,11 +147,8 @@ export function view(
   offset: number,
   shape: number[],
 ): tf.TensorInfo {
-  const { memoryOffset } = backend.dataIdMap.get(base.dataId) as unknown as {
-    memoryOffset: number;
-  };
   const bytes = base.dtype === 'bool' ? 1 : 4;
-  return backend.makeOutput(shape, base.dtype, memoryOffset + offset * bytes);
+  return backend.makeOutput(shape, base.dtype, heapOffset(backend, base) + offset * bytes);
 }
 
 /** Forgets a view made by {@link view} (on both sides of the wasm backend), freeing nothing. */

@@ -10,6 +10,15 @@ import {
 } from './common';
 import { ADAM_UPDATE, adamUpdate } from './AdamUpdate';
 import { batchMatMul } from './BatchMatMul';
+import {
+  LABEL_HITS,
+  LABEL_LOSS,
+  LABEL_LOSS_GRAD,
+  labelHits,
+  labelLoss,
+  labelLossGrad,
+  registerLabelLossGradient,
+} from './LabelLoss';
 import { conv2DBackpropFilter } from './Conv2DBackpropFilter';
 import { conv2DBackpropInput } from './Conv2DBackpropInput';
 import { fusedBatchNorm } from './FusedBatchNorm';
@@ -55,6 +64,9 @@ const KERNELS: readonly TrainingKernel[] = [
     kernelFunc: (args) => fusedBatchNorm(args, stockFunc('FusedBatchNorm')),
   },
   { name: ADAM_UPDATE, kernelFunc: adamUpdate },
+  { name: LABEL_LOSS, kernelFunc: labelLoss },
+  { name: LABEL_LOSS_GRAD, kernelFunc: labelLossGrad },
+  { name: LABEL_HITS, kernelFunc: labelHits },
 ];
 
 const COMPOSED_OF = [
@@ -139,6 +151,7 @@ export function registerWasmTrainingKernels(): string[] {
     names.push(name);
   }
   registerWasmGradients();
+  registerLabelLossGradient();
   return names;
 }
 

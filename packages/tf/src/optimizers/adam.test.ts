@@ -27,7 +27,7 @@ async function run(
   const vars = SHAPES.map((s, i) =>
     tf.variable(tf.tensor(from?.vars[i] ?? seeded(size(s), 100 + i), s)),
   );
-  if (from) await optimizer.setWeights(from.weights);
+  if (from && from.weights.length > 0) await optimizer.setWeights(from.weights);
   for (let step = firstStep; step < firstStep + steps; step++) {
     tf.tidy(() =>
       optimizer.applyGradients(
@@ -118,6 +118,19 @@ describe('FusedAdamOptimizer', () => {
       beta2: 0.999,
     });
     for (const r of [whole, first, resumed]) release(r);
+  });
+
+  it('continues on cpu (the stock path) where fused steps on wasm left off', async () => {
+    const ref = await run('cpu', () => tf.train.adam(0.01), 10);
+    const optimizer = new FusedAdamOptimizer(0.01);
+    const first = await run('wasm', () => optimizer, 5);
+    const rest = await run('cpu', () => optimizer, 5, { vars: first.values, weights: [] }, 5);
+    SHAPES.forEach((_, i) => {
+      const { err, scale } = maxErr(rest.values[i]!, ref.values[i]!);
+      expect(err, `variable ${i}`).toBeLessThanOrEqual(bound(scale));
+    });
+    for (const r of [ref, first, rest]) tf.dispose(r.vars);
+    optimizer.dispose();
   });
 
   it('leaks no tensors or wasm buffers per step', async () => {

@@ -15,6 +15,7 @@ interface AdamState {
 
 type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 type NamedTensor = { name: string; tensor: tf.Tensor };
+type OptimizerWeights = Parameters<tf.AdamOptimizer['setWeights']>[0];
 
 /**
  * tfjs's Adam with each variable's step fused into one kernel where the backend has it (wasm, after
@@ -32,6 +33,9 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
  * ```
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** Whether fused steps ran since the accBeta tensors (the stock path's state) were last right. */
+  private accBetaStale = false;
+
   /** @param epsilon - default: the backend's epsilon, as `tf.train.adam` */
   constructor(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number) {
     super(learningRate, beta1, beta2, epsilon);
@@ -52,19 +56,29 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
           tensor == null ||
           (tensor.dtype === 'float32' && engine.registeredVariables[name]?.dtype === 'float32'),
       );
+    const s = this as unknown as AdamState;
+    // Step t = iterations + 1 (counting from 1): its bias corrections 1 - beta^t, computed here
+    // rather than read back from the accBeta tensors, which only the stock path needs.
+    const t = this.iterations + 1;
     if (!fused) {
+      if (this.accBetaStale) {
+        tf.tidy(() => {
+          s.accBeta1.assign(tf.scalar(s.beta1 ** t));
+          s.accBeta2.assign(tf.scalar(s.beta2 ** t));
+        });
+        this.accBetaStale = false;
+      }
       super.applyGradients(variableGradients);
       return;
     }
-    const s = this as unknown as AdamState;
-    // beta^t of this step; 4 bytes read from the wasm heap.
+    this.accBetaStale = true;
     const attrs: AdamUpdateAttrs = {
       learningRate: s.learningRate,
       beta1: s.beta1,
       beta2: s.beta2,
       epsilon: s.epsilon,
-      correction1: 1 - s.accBeta1.dataSync()[0]!,
-      correction2: 1 - s.accBeta2.dataSync()[0]!,
+      correction1: 1 - s.beta1 ** t,
+      correction2: 1 - s.beta2 ** t,
     };
     tf.tidy(() => {
       grads.forEach(({ name, tensor: g }, i) => {
@@ -87,9 +101,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         second.assign(v!);
         value.assign(x!);
       });
-      s.accBeta1.assign(tf.mul(s.accBeta1, s.beta1));
-      s.accBeta2.assign(tf.mul(s.accBeta2, s.beta2));
     });
     this.incrementIterations();
+  }
+
+  override async setWeights(weightValues: OptimizerWeights): Promise<void> {
+    await super.setWeights(weightValues);
+    this.accBetaStale = false; // super recomputed them from the restored iterations
   }
 }
