@@ -5,6 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initRuntime } from '../src/runtime';
 import { seeded as seededIn } from './helpers';
 import { enableWasmThreads, type WasmThreadsInfo } from '../src/parallel/threads';
+import { simdKernels } from '../src/kernels/simd';
+import { FusedAdamOptimizer } from '../src/optimizers/adam';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 // Values in [-0.5, 0.5).
 const seeded = (size: number, seed: number): Float32Array => seededIn(size, seed, -0.5, 0.5);
@@ -64,6 +67,30 @@ describe('enableWasmThreads', () => {
         scale = Math.max(scale, Math.abs(ref[j] as number));
       });
       expect(worst).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+    });
+  });
+
+  it("runs mlship's SIMD kernels (matmul of new weights, Adam) on the shared heap like cpu", async () => {
+    await tf.setBackend('wasm');
+    const heap = (tf.backend() as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array };
+    expect(heap.HEAPU8.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(simdKernels(tf.backend() as BackendWasm)).not.toBeNull();
+    const run = async (backend: 'wasm' | 'cpu') => {
+      await tf.setBackend(backend);
+      const x = tf.tensor2d(seeded(8 * 40, 5), [8, 40]);
+      const w = tf.variable(tf.tensor2d(seeded(40 * 16, 6), [40, 16]));
+      const optimizer = new FusedAdamOptimizer(0.01);
+      for (let i = 0; i < 3; i++) optimizer.minimize(() => tf.mean(tf.square(tf.matMul(x, w))));
+      const out = [tf.matMul(x, w).dataSync() as Float32Array, w.dataSync() as Float32Array];
+      optimizer.dispose();
+      tf.dispose([x, w]);
+      return out;
+    };
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    wasm.forEach((values, i) => {
+      values.forEach((v, j) => expect(Math.abs(v - cpu[i]![j]!)).toBeLessThanOrEqual(1e-5));
     });
   });
 

@@ -259,7 +259,9 @@ const instances = new WeakMap<object, SimdKernels | null>();
  * @internal
  */
 export function simdKernels(backend: BackendWasm): SimdKernels | null {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  // The single-threaded module exports its memory; the threaded one imports it (wasmMemory).
+  const module_ = backend.wasm as unknown as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+  const memory = module_.asm?.memory ?? module_.wasmMemory;
   if (!(memory instanceof Wasm.Memory)) return null;
   const known = instances.get(memory);
   if (known !== undefined) return known;
