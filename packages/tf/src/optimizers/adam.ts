@@ -13,9 +13,7 @@ interface AdamState {
   accumulatedSecondMoment: ({ originalName: string; variable: tf.Variable } | undefined)[];
 }
 
-type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 type NamedTensor = { name: string; tensor: tf.Tensor };
-type OptimizerWeights = Parameters<tf.AdamOptimizer['setWeights']>[0];
 
 /**
  * tfjs's Adam with each variable's step fused into one kernel where the backend has it (wasm, after
@@ -41,7 +39,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     super(learningRate, beta1, beta2, epsilon);
   }
 
-  override applyGradients(variableGradients: VariableGradients): void {
+  override applyGradients(
+    variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
+  ): void {
     const grads: NamedTensor[] = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({
@@ -105,7 +105,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     this.incrementIterations();
   }
 
-  override async setWeights(weightValues: OptimizerWeights): Promise<void> {
+  override async setWeights(
+    weightValues: Parameters<tf.AdamOptimizer['setWeights']>[0],
+  ): Promise<void> {
     await super.setWeights(weightValues);
     this.accBetaStale = false; // super recomputed them from the restored iterations
   }
