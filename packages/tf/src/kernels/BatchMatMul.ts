@@ -82,11 +82,13 @@ function unpackedProduct(
  *
  * XNNPACK packs the right operand anew for every new tensor (≈5 ns an element against ≈1 for a
  * transpose), which dominates a dense layer's training steps, where the right operand is the (big)
- * weight matrix, new after every optimizer step. So the cheaper of out = opA·opB and
- * out = (opB^T·opA^T)^T is run, by a cost estimate of transposes and packing: e.g. a forward
- * x·W with W 1600x128, new, and a batch of 32 packs 1600x32 values instead of 1600x128, and
- * dx = dy·W^T packs 32x128 instead of 128x1600. A right operand already packed (the same weights
- * at inference, from the second call on) always takes the direct product.
+ * weight matrix, new after every optimizer step. So a right operand not seen before is multiplied
+ * by the SIMD kernel that reads it unpacked (2-D, opA·B with M a multiple of 4 and N of 8: a dense
+ * layer's forward pass and weight gradient at the usual batch sizes); for other shapes the cheaper
+ * of out = opA·opB and out = (opB^T·opA^T)^T runs, by a cost estimate of transposes and packing
+ * (e.g. dx = dy·W^T with W 1600x128 and a batch of 32 packs 32x128 values instead of 128x1600).
+ * A right operand seen before (the same weights at inference, from the second call on) takes the
+ * direct product on its cached packing.
  */
 export function batchMatMul(args: WasmKernelArgs, stock: Stock): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
